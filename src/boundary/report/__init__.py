@@ -41,6 +41,10 @@ class ReportPaths:
     """Every figure file written (PNG and SVG)."""
     tables: tuple[Path, ...]
     """Every table file written (CSV, Markdown, LaTeX)."""
+    samples_html: Path | None = None
+    """The sample browser (``samples.html``), or None (``validity_notes`` says why)."""
+    validity_notes: tuple[str, ...] = ()
+    """What the answer-validity section skipped and why (no texts, no judgments, ...)."""
 
 
 def _f(x) -> float | None:
@@ -121,8 +125,12 @@ def summary_dict(analysis: Analysis) -> dict:
     return out
 
 
-def write_report(analysis: Analysis, out_dir: str | Path) -> ReportPaths:
-    """Write figures, tables, ``summary.json`` and ``index.html`` of ``analysis`` into ``out_dir``."""
+def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True) -> ReportPaths:
+    """Write figures, tables, ``summary.json`` and ``index.html`` of ``analysis`` into ``out_dir``.
+
+    ``browser``: write the sample browser ``samples.html`` and the answer-validity section
+    (True, a ``browser.BrowserConfig``, or False to skip both).
+    """
     root = Path(out_dir)
     figures_dir, tables_dir = root / "figures", root / "tables"
     for d in (root, figures_dir, tables_dir):
@@ -133,10 +141,16 @@ def write_report(analysis: Analysis, out_dir: str | Path) -> ReportPaths:
     summary = root / "summary.json"
     summary.write_text(json.dumps(summary_dict(analysis), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
                        encoding="utf-8")
-    index = write_html(analysis, figs, tables, root)
+    extras, samples_html, notes = [], None, ()
+    if browser is not False:
+        from boundary.report.browser import validity_section
+        section, samples_html, notes = validity_section(analysis, root, None if browser is True else browser)
+        extras.append(section)
+    index = write_html(analysis, figs, tables, root, extras=extras)
     files = tuple(p for f in figs for p in (f.png, f.svg))
     return ReportPaths(root=root, index_html=index, figures_dir=figures_dir, tables_dir=tables_dir,
-                       summary_json=summary, figures=files, tables=tuple(table_paths))
+                       summary_json=summary, figures=files, tables=tuple(table_paths),
+                       samples_html=samples_html, validity_notes=tuple(notes))
 
 
 __all__ = ["ReportPaths", "write_report", "summary_dict", "render_figures", "build_tables", "write_tables",

@@ -191,8 +191,13 @@ def _prompts_line(run_path: str | None) -> str | None:
 
 
 def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], *,
-                figures_rel: str = "figures", tables_rel: str = "tables") -> str:
-    """The report page as a string (figures are read from their SVG files and embedded)."""
+                figures_rel: str = "figures", tables_rel: str = "tables",
+                extras: list[tuple[str, str, str]] = ()) -> str:
+    """The report page as a string (figures are read from their SVG files and embedded).
+
+    ``extras``: further sections ``(anchor, title, inner HTML)`` placed before the tables and
+    listed in the contents; their HTML must already be escaped by the caller.
+    """
     from boundary import __version__
     cfg = analysis.config
     colors = model_colors(analysis)
@@ -225,6 +230,7 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
     # ---- table of contents
     toc = ['<a href="#reading">Reading</a>']
     toc += [f'<a href="#{_e(bench_ids[b.benchmark])}">{_e(b.benchmark)}</a>' for b in analysis.benchmarks]
+    toc += [f'<a href="#{_e(a)}">{_e(t)}</a>' for a, t, _ in extras]
     toc += ['<a href="#tables">Tables</a>', '<a href="#notes">Notes</a>', '<a href="#method">Method</a>']
     p.append(f'<nav class="toc"><strong>Contents</strong>{"".join(toc)}</nav>')
     # ---- reading
@@ -254,6 +260,8 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
                            + [f for f in mine if id(f) not in placed and f.kind not in ("histogram", "cover")],
                            figures_rel)
         p.append("</section>")
+    for anchor, title, body in extras:
+        p.append(f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{body}</section>')
     # ---- tables
     p.append('<section id="tables"><h2>Tables</h2>')
     for t in tables:
@@ -302,7 +310,8 @@ problems with accuracy c/n ≥ τ.</p>
     return "".join(p)
 
 
-def write_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], out_dir: str | Path) -> Path:
+def write_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], out_dir: str | Path,
+               extras: list[tuple[str, str, str]] = ()) -> Path:
     """Write ``out_dir/index.html``; figure and table links are relative to ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -314,7 +323,7 @@ def write_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table
         except ValueError:
             pass
     path = out_dir / "index.html"
-    path.write_text(render_html(analysis, figures, tables, figures_rel=figures_rel), encoding="utf-8")
+    path.write_text(render_html(analysis, figures, tables, figures_rel=figures_rel, extras=extras), encoding="utf-8")
     return path
 
 
