@@ -15,12 +15,21 @@ Example (a GPU user; Qwen2.5-7B against its SimpleRL-Zoo version on AIME24 at n 
       - {name: aime24}
     sampling: {n: 1024, temperature: 0.6, top_p: 0.95, max_tokens: 16000, chunk_size: 64}
     analysis: {reference: base}
+
+Sweeps expand into one model per value when the spec is read (see :func:`expand_models`)::
+
+    models:
+      - {name: base, path: Qwen/Qwen2.5-7B, backend: vllm}
+      - {name: grpo, checkpoints: ckpts/grpo, backend: vllm}      # grpo@step50, grpo@step100, ...
+      - {name: rl, path: ..., backend: vllm, temperatures: [0.6, 1.0, 1.2]}   # rl@T=0.6, rl@T=1.0, ...
+    sampling: {n: 256, temperatures: [0.6, 1.0]}                  # every model at both temperatures
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +61,12 @@ class ModelSpec(_Strict):
     max_concurrency: int = Field(16, ge=1, description="Requests in flight (openai backend).")
     batch_size: int = Field(8, ge=1, description="Prompts per generate call (transformers backend).")
     engine_args: dict[str, Any] = Field(default_factory=dict, description="Extra engine arguments.")
+    temperature: float | None = Field(None, ge=0.0, description="Sampling temperature of this model "
+                                      "(default: sampling.temperature); set by a temperature sweep.")
+    step: int | None = Field(None, ge=0, description="Training step of this checkpoint; set by a "
+                             "`checkpoints` expansion (or by hand), read back with Run.model_steps().")
+    group: str | None = Field(None, description="The spec entry this model was expanded from "
+                              "(checkpoint or temperature sweep); default: its own name.")
 
     @field_validator("backend")
     @classmethod
@@ -86,7 +101,9 @@ class SamplingSpec(_Strict):
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling (the paper: 0.95).")
     max_tokens: int = Field(16000, gt=0, description="Completion token limit (the paper: 16000).")
     chunk_size: int = Field(64, gt=0, description="Samples per request; each chunk has its own seed.")
-    logprobs: bool = Field(False, description="Record per-token logprobs of each sample.")
+    logprobs: bool | Literal["sum"] = Field(False, description="Record the sampled tokens' logprobs: true "
+                                            "stores the per-token list and its sum, 'sum' only the sum (one "
+                                            "number per sample: enough for the token entropy).")
     stop: list[str] = Field(default_factory=list, description="Extra stop strings.")
     chunks_per_shard: int | None = Field(None, gt=0, description="Chunks per engine call and per stored "
                                          "shard (default: ~1024 samples); a crash loses at most one shard.")
@@ -150,6 +167,10 @@ class Spec(_Strict):
         if self.analysis.reference is not None and self.analysis.reference not in names:
             raise ValueError(f"analysis.reference {self.analysis.reference!r} is not a model of this spec; "
                              f"models: {names}")
+        for m in self.models:
+            if m.temperature == 0 and self.sampling.n > 1:
+                raise ValueError(f"model {m.name!r}: temperature=0 is greedy decoding: all n={self.sampling.n} "
+                                 "samples would be identical; use temperature > 0")
         templates = {m.name: m.template or self.template for m in self.models}
         distinct = {json.dumps(t, sort_keys=True) for t in templates.values()}
         if len(distinct) > 1 and not self.allow_template_mismatch:
@@ -160,6 +181,168 @@ class Spec(_Strict):
 
     def template_for(self, model: ModelSpec) -> str | dict[str, Any]:
         return model.template or self.template
+
+    def sampling_for(self, model: ModelSpec) -> SamplingSpec:
+        """The sampling parameters of one model: ``sampling`` with the model's own temperature."""
+        if model.temperature is None or model.temperature == self.sampling.temperature:
+            return self.sampling
+        return self.sampling.model_copy(update={"temperature": model.temperature})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, data):
+        return expand_models(data)
+
+
+# ------------------------------------------------------------------------------ sweep expansion
+#: Subdirectory names of a checkpoint directory, with the training step as the number:
+#: ``global_step_50`` (verl), ``checkpoint-50`` (transformers Trainer, TRL), ``step_50``/``step-50``.
+CHECKPOINT_PATTERN = re.compile(r"^(?:global_step_|checkpoint-|step[_-])(\d+)$")
+# where the Hugging Face files of one checkpoint live inside its subdirectory (verl keeps them in
+# actor/huggingface after merging)
+_HF_SUBDIRS = ("", "actor/huggingface", "huggingface", "hf")
+
+
+def find_checkpoints(directory: str | Path, *, where: str = "checkpoints") -> list[tuple[int, str]]:
+    """``(step, checkpoint path)`` of every ``global_step_N`` / ``checkpoint-N`` subdirectory, by step.
+
+    A checkpoint path is the subdirectory (or its ``actor/huggingface``, ``huggingface`` folder)
+    that holds ``config.json``. Raises ValueError naming the directory, what was found and the fix.
+    """
+    d = Path(directory).expanduser()
+    if not d.exists():
+        raise ValueError(f"{where}: directory {str(directory)!r} does not exist; give the directory that holds "
+                         "the global_step_N / checkpoint-N subdirectories")
+    if not d.is_dir():
+        raise ValueError(f"{where}: {str(directory)!r} is a file, not a directory; give the directory that "
+                         "holds the global_step_N / checkpoint-N subdirectories (use `path` for one checkpoint)")
+    entries = sorted(p.name for p in d.iterdir())
+    if not entries:
+        raise ValueError(f"{where}: directory {str(directory)!r} is empty; it must hold at least one "
+                         "checkpoint subdirectory named global_step_N or checkpoint-N")
+    found: dict[int, str] = {}
+    for name in entries:
+        m = CHECKPOINT_PATTERN.match(name)
+        if not m or not (d / name).is_dir():
+            continue
+        step = int(m.group(1))
+        for sub in _HF_SUBDIRS:
+            cand = d / name / sub if sub else d / name
+            if (cand / "config.json").is_file():
+                break
+        else:
+            raise ValueError(f"{where}: checkpoint {str(d / name)!r} holds no config.json (looked in "
+                             f"{', '.join(repr(s or '.') for s in _HF_SUBDIRS)}); convert it to a Hugging Face "
+                             "checkpoint first (verl: `python -m verl.model_merger merge`), or remove it")
+        if step in found:
+            raise ValueError(f"{where}: two checkpoints of step {step} in {str(directory)!r} "
+                             f"({Path(found[step]).name} and {name}); keep one")
+        found[step] = str(cand)
+    if not found:
+        shown = ", ".join(entries[:8]) + (f", ... ({len(entries)} entries)" if len(entries) > 8 else "")
+        raise ValueError(f"{where}: directory {str(directory)!r} holds no checkpoint subdirectories named "
+                         f"global_step_N or checkpoint-N (found: {shown}); point `checkpoints` at the directory "
+                         "that holds them, or use `path` for a single checkpoint")
+    return sorted(found.items())
+
+
+def _temperature_name(t: float) -> str:
+    return f"T={float(t)}"
+
+
+def _float_list(value, where: str) -> list[float]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"{where} must be a non-empty list of temperatures, e.g. [0.6, 1.0, 1.2]; got {value!r}")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise ValueError(f"{where}: {v!r} is not a temperature (a number >= 0)")
+        out.append(float(v))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: {value!r} lists a temperature twice")
+    return out
+
+
+def expand_models(data: Any) -> Any:
+    """Expand checkpoint and temperature sweeps of a raw spec dict into one model entry per value.
+
+    - ``checkpoints: DIR`` on a model → one model per ``global_step_N``/``checkpoint-N`` subdirectory,
+      named ``NAME@stepN``, with ``path`` set to it and ``step: N`` (optional ``steps: [..]`` keeps
+      only those steps);
+    - ``temperatures: [..]`` on a model or in ``sampling`` → one model per temperature, named
+      ``NAME@T=1.0``, with ``temperature`` set;
+    - every expanded model records ``group: NAME``; ``analysis.reference`` may name a group (its
+      first member is used).
+
+    A spec without sweeps is returned unchanged; an expanded spec expands to itself.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        return data
+    sampling = data.get("sampling")
+    global_temps = None
+    if isinstance(sampling, dict) and "temperatures" in sampling:
+        global_temps = _float_list(sampling["temperatures"], "sampling.temperatures")
+    models = data["models"]
+    if global_temps is None and not any(isinstance(m, dict) and ("checkpoints" in m or "temperatures" in m)
+                                        for m in models):
+        return data
+    data = dict(data)
+    if global_temps is not None:
+        data["sampling"] = {k: v for k, v in sampling.items() if k != "temperatures"}
+    out: list[Any] = []
+    groups: dict[str, list[str]] = {}
+    for i, m in enumerate(models):
+        if not isinstance(m, dict):
+            out.append(m)
+            continue
+        m = dict(m)
+        name = m.get("name")
+        variants = [m]
+        if "checkpoints" in m:
+            ck = m.pop("checkpoints")
+            steps = m.pop("steps", None)
+            where = f"models[{i}].checkpoints"
+            if m.get("path"):
+                raise ValueError(f"models[{i}] has both `path` and `checkpoints`; give `path` for one checkpoint "
+                                 "or `checkpoints` for a directory of them")
+            if not isinstance(ck, str) or not ck:
+                raise ValueError(f"{where} must be a directory path, got {ck!r}")
+            found = find_checkpoints(ck, where=where)
+            if steps is not None:
+                if not isinstance(steps, list) or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                          for s in steps):
+                    raise ValueError(f"models[{i}].steps must be a list of training steps, got {steps!r}")
+                have = dict(found)
+                missing = [s for s in steps if s not in have]
+                if missing:
+                    raise ValueError(f"models[{i}].steps: step(s) {missing} are not in {ck!r}; it holds steps "
+                                     f"{sorted(have)}")
+                found = [(s, have[s]) for s in sorted(set(steps))]
+            variants = [{**m, "name": f"{name}@step{step}", "path": path, "step": step,
+                         "group": m.get("group", name)} for step, path in found]
+        elif "steps" in m:
+            raise ValueError(f"models[{i}].steps selects checkpoints and needs `checkpoints: DIR`")
+        temps = None
+        if "temperatures" in m:
+            temps = _float_list(m["temperatures"], f"models[{i}].temperatures")
+            if m.get("temperature") is not None:
+                raise ValueError(f"models[{i}] has both `temperature` and `temperatures`; give one")
+        elif global_temps is not None and m.get("temperature") is None:
+            temps = global_temps
+        if temps is not None:
+            variants = [{**{k: v for k, v in v_.items() if k != "temperatures"},
+                         "name": f"{v_.get('name')}@{_temperature_name(t)}", "temperature": t,
+                         "group": v_.get("group", name)} for v_ in variants for t in temps]
+        groups[str(name)] = [v_.get("name") for v_ in variants]
+        out.extend(variants)
+    data["models"] = out
+    analysis = data.get("analysis")
+    if isinstance(analysis, dict) and isinstance(analysis.get("reference"), str):
+        ref = analysis["reference"]
+        names = {v.get("name") for v in out if isinstance(v, dict)}
+        if ref not in names and groups.get(ref):
+            data["analysis"] = {**analysis, "reference": groups[ref][0]}
+    return data
 
 
 def _loc(loc: tuple) -> str:
@@ -184,7 +367,10 @@ def _explain(e: ValidationError, where: str) -> InputError:
             msg = msg.removeprefix("Value error, ")
         else:
             msg = f"{msg} (got {err.get('input')!r})"
-        lines.append(f"{loc}: {msg}")
+        if loc == "(top level)" and re.match(r"^(models|sampling|analysis)[\[.]", msg):
+            lines.append(msg)                    # a sweep expansion error names its own field
+        else:
+            lines.append(f"{loc}: {msg}")
     return InputError("; ".join(lines) + ".", path=where)
 
 

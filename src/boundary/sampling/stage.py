@@ -9,6 +9,12 @@ For each model (one engine, built once) and benchmark:
 4. chunks whose samples are all stored are skipped; the rest go to the engine in batches, and
    every batch is flushed to a shard as soon as it completes — a crash loses at most one batch.
 
+With ``sampling.logprobs`` each sample also gets ``logprob_sum`` (the sum of its sampled tokens'
+logprobs; −logprob_sum / completion_tokens is the Monte-Carlo token-entropy estimate), and with
+``logprobs: true`` the per-token list. A model's own ``temperature`` (a temperature sweep)
+replaces ``sampling.temperature`` for that model; ``model_info`` in the manifest records each
+model's group, training step (checkpoint sweeps) and temperature.
+
 The manifest records, per model, the sampling parameters (all but n) and the engine; a later
 spec that changes them for a model that already has samples is refused instead of mixing.
 """
@@ -16,6 +22,7 @@ spec that changes them for a model that already has samples is refused instead o
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,13 +108,14 @@ def check_sampling_compatible(run: Run, spec: Spec, model: ModelSpec, template_i
     rec = run.manifest.get("sampling", {}).get(model.name)
     if rec is None:
         return
-    want = {"fingerprint": spec.sampling.fingerprint(), "seed": spec.seed,
+    sampling = spec.sampling_for(model)
+    want = {"fingerprint": sampling.fingerprint(), "seed": spec.seed,
             "template": template_info.get("fingerprint")}
     have = {"fingerprint": rec.get("fingerprint"), "seed": rec.get("seed"),
             "template": rec.get("template", {}).get("fingerprint")}
     if want != have:
         diffs = []
-        old, new = rec.get("params", {}), spec.sampling.model_dump(exclude={"n", "chunks_per_shard"})
+        old, new = rec.get("params", {}), sampling.model_dump(exclude={"n", "chunks_per_shard"})
         diffs += [f"{k}: stored {old.get(k)!r}, spec {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
         if want["seed"] != have["seed"]:
             diffs.append(f"seed: stored {have['seed']}, spec {want['seed']}")
@@ -158,10 +166,9 @@ def sample_run(spec: Spec, run: Run | str, *, batch_chunks: int | None = None,
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
     run.remove_stale_temporaries()
     run.add_models([m.name for m in spec.models])
+    run.set_model_info({m.name: {"group": m.group or m.name, "step": m.step, "path": m.path,
+                                 "temperature": spec.sampling_for(m).temperature} for m in spec.models})
     run.add_benchmarks([b.name for b in spec.benchmarks])
-    params = SamplingParams(temperature=spec.sampling.temperature, top_p=spec.sampling.top_p,
-                            max_tokens=spec.sampling.max_tokens, logprobs=spec.sampling.logprobs,
-                            stop=tuple(spec.sampling.stop))
     batch_chunks = batch_chunks or spec.sampling.chunks_per_shard or \
         max(1, 1024 // min(spec.sampling.chunk_size, spec.sampling.n))
     problems_by_bench = {b.name: load_problems(b) for b in spec.benchmarks}
@@ -186,6 +193,10 @@ def sample_run(spec: Spec, run: Run | str, *, batch_chunks: int | None = None,
         if not any(plan[1] for plan in plans):
             per_model[model.name] = {"new": 0}
             continue
+        sampling = spec.sampling_for(model)
+        params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
+                                max_tokens=sampling.max_tokens, logprobs=bool(sampling.logprobs),
+                                stop=tuple(sampling.stop))
         # the template's own stop strings (e.g. <|im_end|> for the Qwen chat format) apply too
         model_params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
             params.stop + tuple(getattr(template, "stop", ()) or ()))))
@@ -196,7 +207,7 @@ def sample_run(spec: Spec, run: Run | str, *, batch_chunks: int | None = None,
             new = 0
             for bench_name, todo, have, total, existing in plans:
                 new += _draw(run, engine, model, bench_name, todo, have, total, existing, model_params, batch_chunks,
-                             progress)
+                             progress, keep_token_logprobs=sampling.logprobs is True)
         finally:
             if own:
                 engine.close()
@@ -212,8 +223,8 @@ def _record_model(run: Run, spec: Spec, model: ModelSpec, engine: Backend, tinfo
         sampling = m.setdefault("sampling", {})
         prev = sampling.get(model.name, {})
         sampling[model.name] = {
-            "fingerprint": spec.sampling.fingerprint(), "seed": spec.seed,
-            "params": spec.sampling.model_dump(exclude={"n", "chunks_per_shard"}),
+            "fingerprint": spec.sampling_for(model).fingerprint(), "seed": spec.seed,
+            "params": spec.sampling_for(model).model_dump(exclude={"n", "chunks_per_shard"}),
             "n": max(spec.sampling.n, prev.get("n", 0)),
             "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
             "engine": engine.info(),
@@ -222,7 +233,16 @@ def _record_model(run: Run, spec: Spec, model: ModelSpec, engine: Backend, tinfo
     run.update_manifest(change)
 
 
-def _draw(run, engine, model, bench_name, todo, have, total, existing, params, batch_chunks, progress) -> int:
+def logprob_sum(logprobs) -> float | None:
+    """Sum of a sample's token logprobs; None when absent or when a token's logprob is unknown (NaN)."""
+    if logprobs is None:
+        return None
+    total = math.fsum(logprobs)
+    return total if math.isfinite(total) else None
+
+
+def _draw(run, engine, model, bench_name, todo, have, total, existing, params, batch_chunks, progress,
+          keep_token_logprobs: bool = True) -> int:
     t0 = time.monotonic()
     done, new_samples = have, 0
     for s in range(0, len(todo), batch_chunks):
@@ -242,7 +262,9 @@ def _draw(run, engine, model, bench_name, todo, have, total, existing, params, b
                                  "sample_index": req.first_index + i, "text": c.text,
                                  "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
                                  "completion_tokens": c.completion_tokens, "seed": req.seed,
-                                 "logprobs": list(c.logprobs) if c.logprobs is not None else None})
+                                 "logprobs": list(c.logprobs) if c.logprobs is not None and keep_token_logprobs
+                                 else None,
+                                 "logprob_sum": logprob_sum(c.logprobs)})
                     tokens += c.completion_tokens or 0
         except BaseException:
             # the engine failed (or the user pressed Ctrl-C) mid-batch: keep the chunks that completed,

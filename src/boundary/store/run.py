@@ -8,6 +8,7 @@
       samples/part-*.parquet  one row per (model, benchmark, problem_id, sample_index)
       verdicts/part-*.parquet same key, plus status / extracted answer / verifier
       counts/part-*.parquet   imported per-problem counts (model, benchmark, problem_id, n, correct)
+      perplexity/part-*.parquet PPL of stored samples under a scoring model (boundary perplexity)
 
 Crash safety: a shard is written to a hidden temporary name (``.part-….tmp``) in its own
 folder, flushed and fsync-ed, then renamed to ``part-….parquet``. Rename is atomic, so a reader
@@ -159,6 +160,35 @@ class Run:
                     m["benchmarks"].append(name)
         self.update_manifest(change)
 
+    def set_model_info(self, info: dict[str, dict[str, Any]]) -> None:
+        """Record per-model facts (``group``, ``step``, ``temperature``, ``path``) in ``model_info``."""
+        def change(m):
+            mi = m.setdefault("model_info", {})
+            for name, facts in info.items():
+                mi.setdefault(name, {}).update({k: v for k, v in facts.items() if v is not None})
+        self.update_manifest(change)
+
+    def model_info(self) -> dict[str, dict[str, Any]]:
+        """Per-model facts recorded by the sample stage: ``group`` (the spec entry a checkpoint or
+        temperature expansion came from), ``step`` (training step), ``temperature``, ``path``."""
+        return {k: dict(v) for k, v in self.manifest.get("model_info", {}).items()}
+
+    def model_steps(self) -> dict[str, int]:
+        """Training step of every model that has one: ``{"grpo@step50": 50, ...}`` (checkpoint sweeps).
+
+        Models without a recorded step (the base model, imported counts) are absent.
+        """
+        return {name: int(f["step"]) for name, f in self.model_info().items() if f.get("step") is not None}
+
+    def model_groups(self) -> dict[str, str]:
+        """The spec entry each model was expanded from: ``{"grpo@step50": "grpo", "base": "base"}``."""
+        return {name: f.get("group", name) for name, f in self.model_info().items()}
+
+    def model_temperatures(self) -> dict[str, float]:
+        """Sampling temperature of every model the sample stage recorded: ``{"rl@T=1.0": 1.0, ...}``."""
+        return {name: float(f["temperature"]) for name, f in self.model_info().items()
+                if f.get("temperature") is not None}
+
     def mark_stage(self, stage: str, **info: Any) -> None:
         def change(m):
             m["stages"][stage] = {"completed": _now(), **info}
@@ -243,10 +273,31 @@ class Run:
     def verdicts(self, columns: list[str] | None = None) -> pa.Table:
         return self.read("verdicts", columns)
 
-    def keys(self, table: str, model: str, benchmark: str) -> set[tuple[str, int]]:
-        """(problem_id, sample_index) pairs already stored for one model and benchmark (for resume)."""
-        t = self.read(table, ["problem_id", "sample_index"],
-                      filter=(pc.field("model") == model) & (pc.field("benchmark") == benchmark))
+    def perplexity(self, columns: list[str] | None = None) -> pa.Table:
+        """Per-sample perplexities (``boundary perplexity``): scorer, model, key, tokens, nll, ppl."""
+        return self.read("perplexity", columns)
+
+    def batches(self, table: str, columns: list[str], filter: pc.Expression | None = None,
+                batch_size: int = 256):
+        """Stream ``table`` as record batches of at most ``batch_size`` rows (memory stays flat)."""
+        files = self.shards(table)
+        if not files:
+            return
+        dataset = ds.dataset([str(f) for f in files], format="parquet", schema=S.TABLES[table])
+        try:
+            yield from dataset.to_batches(columns=columns, filter=filter, batch_size=batch_size)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the {table} shards of {self.path}: {e}") from e
+
+    def keys(self, table: str, model: str, benchmark: str, *, scorer: str | None = None) -> set[tuple[str, int]]:
+        """(problem_id, sample_index) pairs already stored for one model and benchmark (for resume).
+
+        ``scorer`` restricts the ``perplexity`` table to one scoring model.
+        """
+        where = (pc.field("model") == model) & (pc.field("benchmark") == benchmark)
+        if scorer is not None:
+            where = where & (pc.field("scorer") == scorer)
+        t = self.read(table, ["problem_id", "sample_index"], filter=where)
         return set(zip(t.column("problem_id").to_pylist(), t.column("sample_index").to_pylist()))
 
     def counts(self) -> pa.Table:

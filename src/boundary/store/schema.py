@@ -32,7 +32,8 @@ SAMPLES = pa.schema([
     pa.field("prompt_tokens", pa.int32()),
     pa.field("completion_tokens", pa.int32()),
     pa.field("seed", pa.int64()),
-    pa.field("logprobs", pa.list_(pa.float32())),
+    pa.field("logprobs", pa.list_(pa.float32())),   # per-token logprobs of the sampled tokens (optional)
+    pa.field("logprob_sum", pa.float64()),            # their sum (optional; null when not recorded)
 ])
 
 VERDICTS = pa.schema([
@@ -57,11 +58,26 @@ COUNTS = pa.schema([
     pa.field("source", pa.string()),                    # import label: file name or run/seed label
 ])
 
+#: Perplexity of stored samples under a scoring model: PPL_scorer(Y_model) per sample.
+PERPLEXITY = pa.schema([
+    pa.field("scorer", pa.string(), nullable=False),   # the model M whose probabilities are used
+    pa.field("model", pa.string(), nullable=False),    # the model S that wrote the response
+    pa.field("benchmark", pa.string(), nullable=False),
+    pa.field("problem_id", pa.string(), nullable=False),
+    pa.field("sample_index", pa.int32(), nullable=False),
+    pa.field("tokens", pa.int32()),                     # response tokens scored (scorer's tokenizer)
+    pa.field("nll", pa.float64()),                      # -sum log P_M(y_t | x, y_<t); null: not scored
+    pa.field("ppl", pa.float64()),                      # exp(nll / tokens); null: not scored
+    pa.field("engine", pa.string()),                    # scoring engine and version
+    pa.field("detail", pa.string()),                    # why a sample was not scored (too long, empty)
+])
+
 TABLES: dict[str, pa.Schema] = {
     "problems": PROBLEMS,
     "samples": SAMPLES,
     "verdicts": VERDICTS,
     "counts": COUNTS,
+    "perplexity": PERPLEXITY,
 }
 
 #: The per-problem counts every analysis reads.
