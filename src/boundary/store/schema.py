@@ -72,12 +72,29 @@ PERPLEXITY = pa.schema([
     pa.field("detail", pa.string()),                    # why a sample was not scored (too long, empty)
 ])
 
+#: LLM-judge labels of a correct sample's reasoning (CoT-pass@k counts only ``valid``).
+JUDGE_LABELS = ("valid", "invalid", "unparsed")
+
+JUDGMENTS = pa.schema([
+    pa.field("judge", pa.string(), nullable=False),      # judge name and configuration fingerprint
+    pa.field("model", pa.string(), nullable=False),      # the judged sample's key
+    pa.field("benchmark", pa.string(), nullable=False),
+    pa.field("problem_id", pa.string(), nullable=False),
+    pa.field("sample_index", pa.int32(), nullable=False),
+    pa.field("label", pa.string(), nullable=False),      # one of JUDGE_LABELS (aggregated over votes)
+    pa.field("votes_valid", pa.int32()),
+    pa.field("votes_invalid", pa.int32()),
+    pa.field("votes_total", pa.int32()),
+    pa.field("outputs", pa.list_(pa.string())),          # the judge's raw outputs, one per vote
+])
+
 TABLES: dict[str, pa.Schema] = {
     "problems": PROBLEMS,
     "samples": SAMPLES,
     "verdicts": VERDICTS,
     "counts": COUNTS,
     "perplexity": PERPLEXITY,
+    "judgments": JUDGMENTS,
 }
 
 #: The per-problem counts every analysis reads.
