@@ -1,0 +1,388 @@
+"""pass@k beyond the sampled n: beta-binomial and zero-inflated beta-binomial fits, and a power law.
+
+Model (Kazdan, Schaeffer et al. 2025, arXiv 2510.05197): problem i has an unknown success
+probability p_i drawn from a population distribution, and its c_i correct of n_i samples are
+Binomial(n_i, p_i). With p ~ Beta(α, β) the counts are beta-binomial::
+
+    P(c | n) = C(n, c) · B(c + α, n − c + β) / B(α, β)
+
+and the population pass@k for *any* k, including k far above the sampled n, is::
+
+    pass@k = 1 − E[(1 − p)^k] = 1 − B(α, β + k) / B(α, β)
+
+A plain Beta puts no mass at p = 0, so it predicts that every problem is solved eventually (an
+upward bias at large k). The zero-inflated model adds a point mass π₀ at p = 0 (problems the model
+can never solve)::
+
+    P(c | n) = π₀ · 1[c = 0] + (1 − π₀) · BB(c | n, α, β)
+    pass@k   = (1 − π₀) · (1 − B(α, β + k) / B(α, β))       → 1 − π₀ as k → ∞ ("coverage wall")
+
+α, β (and π₀) are maximum-likelihood estimates over the problems' (n_i, c_i), which handles
+unequal n_i. The interval of a prediction is a percentile bootstrap over problems (each replicate
+redraws the problems with replacement and refits). ``check_extrapolation`` validates the method
+on the run itself: it draws, for every problem, the correct count of a random subset of m < n of
+its samples (hypergeometric: the counts a fit on the first m samples would see), fits on those,
+predicts pass@n and compares with the measured (unbiased) pass@n.
+
+Brown et al. 2024 (arXiv 2407.21787, §3.1) fit coverage against k with ``pass@k ≈ exp(a·k^b)``
+(a, b < 0); ``power_law_fit`` does that by least squares of log(−log pass@k) on log k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from boundary.analysis.bootstrap import DEFAULT_LEVEL
+from boundary.analysis.passk import _as_int_array, _check_counts, pass_at_k
+from boundary.errors import AnalysisError
+
+DEFAULT_EXTRAPOLATION_BOOT = 200
+_LOG_BOUNDS = (np.log(1e-4), np.log(1e5))
+_LOGIT_BOUNDS = (-25.0, 25.0)
+
+
+@dataclass(frozen=True)
+class BetaBinomialFit:
+    """Maximum-likelihood fit of p ~ (π₀ δ₀ +) (1 − π₀) Beta(α, β) to per-problem counts."""
+
+    alpha: float
+    beta: float
+    zero_mass: float
+    """π₀: share of problems with p = 0 (always 0 for the plain beta-binomial)."""
+    zero_inflated: bool
+    log_likelihood: float
+    """Log-likelihood of the counts, binomial coefficients included."""
+    problems: int
+    converged: bool
+
+    @property
+    def name(self) -> str:
+        return "zero-inflated beta-binomial" if self.zero_inflated else "beta-binomial"
+
+    @property
+    def parameters(self) -> int:
+        return 3 if self.zero_inflated else 2
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.parameters - 2 * self.log_likelihood
+
+    @property
+    def asymptote(self) -> float:
+        """lim pass@k as k → ∞: the share of problems with p > 0."""
+        return 1.0 - self.zero_mass
+
+    @property
+    def mean_p(self) -> float:
+        """Population pass@1."""
+        return (1.0 - self.zero_mass) * self.alpha / (self.alpha + self.beta)
+
+    def pass_at_k(self, k) -> np.ndarray | float:
+        """Population pass@k = (1 − π₀)(1 − B(α, β + k) / B(α, β)), for any k ≥ 1."""
+        return population_pass_at_k(self.alpha, self.beta, k, self.zero_mass)
+
+
+def population_pass_at_k(alpha: float, beta: float, k, zero_mass: float = 0.0):
+    """(1 − π₀)(1 − B(α, β + k) / B(α, β)): pass@k of a (zero-inflated) Beta population.
+
+    Examples:
+        >>> round(float(population_pass_at_k(1.0, 1.0, 3)), 12)      # uniform p: k / (k + 1)
+        0.75
+        >>> round(float(population_pass_at_k(1.0, 1.0, 3, zero_mass=0.2)), 12)
+        0.6
+    """
+    from scipy.special import betaln
+    k_arr = np.asarray(k, dtype=np.float64)
+    out = (1.0 - zero_mass) * -np.expm1(betaln(alpha, beta + k_arr) - betaln(alpha, beta))
+    return float(out) if out.ndim == 0 else out
+
+
+def _groups(n, c) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n = _as_int_array("n", n).ravel()
+    c = _as_int_array("c", c).ravel()
+    if n.shape != c.shape:
+        raise AnalysisError(f"n and c must have one entry per problem, got {n.size} and {c.size}.")
+    if n.size == 0:
+        raise AnalysisError("no problems: cannot fit a distribution of success probabilities.")
+    _check_counts(n, c)
+    pairs, inv = np.unique(np.stack([n, c], axis=1), axis=0, return_inverse=True)
+    return pairs[:, 0].astype(np.float64), pairs[:, 1].astype(np.float64), inv.ravel(), n
+
+
+def _log_sigmoid(t: float) -> float:
+    return -float(np.logaddexp(0.0, -t))
+
+
+def _log_binom(gn, gc):
+    from scipy.special import gammaln
+    return gammaln(gn + 1) - gammaln(gc + 1) - gammaln(gn - gc + 1)
+
+
+def _log_pmf(gn, gc, alpha, beta, logit_pi0, zero_inflated, grad: bool = False, log_binom=None):
+    """Log-probabilities of the groups' counts and, with ``grad``, their derivatives with respect
+    to (log α, log β[, logit π₀]) (d/dx ln B(x, y) = ψ(x) − ψ(x + y))."""
+    from scipy.special import betaln, digamma
+    if log_binom is None:
+        log_binom = _log_binom(gn, gc)
+    log_bb = log_binom + betaln(gc + alpha, gn - gc + beta) - betaln(alpha, beta)
+    if grad:
+        common = digamma(alpha + beta) - digamma(gn + alpha + beta)
+        d_la = alpha * (digamma(gc + alpha) - digamma(alpha) + common)
+        d_lb = beta * (digamma(gn - gc + beta) - digamma(beta) + common)
+    if not zero_inflated:
+        return (log_bb, np.stack([d_la, d_lb])) if grad else log_bb
+    log_pi0, log_keep = _log_sigmoid(logit_pi0), _log_sigmoid(-logit_pi0)
+    out = log_keep + log_bb
+    zero = gc == 0
+    out[zero] = np.logaddexp(log_pi0, out[zero])
+    if not grad:
+        return out
+    pi0 = np.exp(log_pi0)
+    # c > 0: d/dt ln(1 − π₀) = −π₀. c = 0: L = π₀ + (1 − π₀) BB₀, d ln L / dt = π₀(1 − π₀)(1 − BB₀) / L,
+    # and d ln L / d ln BB₀ = r = (1 − π₀) BB₀ / L.
+    r = np.where(zero, np.exp(log_keep + log_bb - out), 1.0)
+    with np.errstate(divide="ignore"):
+        d_zero = np.exp(log_pi0 + log_keep + np.log1p(-np.exp(np.minimum(log_bb, 0.0))) - out)
+    d_t = np.where(zero, d_zero, -pi0)
+    return out, np.stack([r * d_la, r * d_lb, d_t])
+
+
+def _start(gn, gc, w, zero_inflated) -> list[np.ndarray]:
+    p = gc / gn
+    keep = (gc > 0) if zero_inflated and np.any(gc > 0) else np.ones_like(p, dtype=bool)
+    ww = w * keep
+    m = float(np.clip(np.sum(ww * p) / max(np.sum(ww), 1e-12), 1e-3, 1 - 1e-3))
+    v = float(np.sum(ww * (p - m) ** 2) / max(np.sum(ww), 1e-12))
+    s = m * (1 - m) / v - 1 if v > 1e-9 else 10.0
+    s = float(np.clip(s, 0.05, 1e4))
+    base = np.array([np.log(m * s), np.log((1 - m) * s)])
+    base = np.clip(base, *_LOG_BOUNDS)
+    if not zero_inflated:
+        return [base]
+    zero_frac = float(np.sum(w * (gc == 0)) / np.sum(w))
+    starts = [np.r_[base, -6.0]]
+    if zero_frac > 0:
+        pi0 = float(np.clip(0.8 * zero_frac, 1e-3, 1 - 1e-3))
+        starts.append(np.r_[base, np.log(pi0 / (1 - pi0))])
+    return starts
+
+
+def _fit_groups(gn, gc, w, zero_inflated: bool, starts: list[np.ndarray] | None = None):
+    from scipy.optimize import minimize
+
+    log_binom = _log_binom(gn, gc)
+
+    def nll(theta):
+        a, b = np.exp(theta[0]), np.exp(theta[1])
+        t = theta[2] if zero_inflated else 0.0
+        lp, g = _log_pmf(gn, gc, a, b, t, zero_inflated, grad=True, log_binom=log_binom)
+        return -float(np.dot(w, lp)), -(g @ w)
+
+    bounds = [_LOG_BOUNDS, _LOG_BOUNDS] + ([_LOGIT_BOUNDS] if zero_inflated else [])
+    best = None
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        for x0 in starts if starts is not None else _start(gn, gc, w, zero_inflated):
+            res = minimize(nll, x0, jac=True, method="SLSQP", bounds=bounds)
+            if best is None or res.fun < best.fun:
+                best = res
+    return best
+
+
+def _fit_from_result(res, zero_inflated: bool, problems: int) -> BetaBinomialFit:
+    th = res.x
+    pi0 = float(1.0 / (1.0 + np.exp(-th[2]))) if zero_inflated else 0.0
+    if zero_inflated and pi0 < 1e-9:
+        pi0 = 0.0
+    return BetaBinomialFit(alpha=float(np.exp(th[0])), beta=float(np.exp(th[1])), zero_mass=pi0,
+                           zero_inflated=zero_inflated, log_likelihood=-float(res.fun), problems=problems,
+                           converged=bool(res.success))
+
+
+def fit_beta_binomial(n, c, *, zero_inflated: bool = False) -> BetaBinomialFit:
+    """Maximum-likelihood (zero-inflated) beta-binomial fit to per-problem counts (n_i, c_i).
+
+    Examples:
+        >>> f = fit_beta_binomial([10] * 4, [0, 3, 7, 10])
+        >>> f.alpha > 0 and f.beta > 0 and f.zero_mass == 0.0
+        True
+    """
+    gn, gc, inv, n_arr = _groups(n, c)
+    w = np.bincount(inv, minlength=len(gn)).astype(np.float64)
+    return _fit_from_result(_fit_groups(gn, gc, w, zero_inflated), zero_inflated, int(n_arr.size))
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """Predicted pass@k of one model at k up to (and beyond) the sampled n, with a bootstrap interval."""
+
+    model: str
+    fit: BetaBinomialFit
+    ks: np.ndarray
+    estimate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+    n_boot: int
+    sampled_n: int
+    """The smallest n among the problems: measured pass@k exists up to here."""
+
+    def at(self, k: int) -> tuple[float, float, float]:
+        idx = np.flatnonzero(self.ks == k)
+        if idx.size == 0:
+            raise AnalysisError(f"k={k} is not among the predicted ks of {self.model}.")
+        i = int(idx[0])
+        return float(self.estimate[i]), float(self.lower[i]), float(self.upper[i])
+
+
+def extrapolation_ks(k_max: int, k_target: int) -> np.ndarray:
+    """k grid of a prediction: powers of two, k_max, k_target and ~48 log-spaced points up to k_target."""
+    if k_target < 1:
+        raise AnalysisError(f"k_target must be >= 1, got {k_target}.")
+    grid = np.unique(np.round(np.logspace(0, np.log10(k_target), 48)).astype(np.int64))
+    pow2 = 1 << np.arange(int(np.log2(k_target)) + 1)
+    return np.unique(np.r_[grid, pow2, [k_max, k_target]]).astype(np.int64)
+
+
+def predict_pass_at_k(n, c, ks=None, *, k_target: int | None = None, zero_inflated: bool = True,
+                      n_boot: int = DEFAULT_EXTRAPOLATION_BOOT, level: float = DEFAULT_LEVEL, seed: int = 0,
+                      model: str = "model") -> Extrapolation:
+    """Fit a (zero-inflated) beta-binomial to (n_i, c_i) and predict pass@k at ``ks``.
+
+    ``ks`` default: a log grid up to ``k_target`` (default 4 × the smallest n). The interval is a
+    percentile bootstrap over problems with ``n_boot`` refits (0: no interval).
+    """
+    gn, gc, inv, n_arr = _groups(n, c)
+    sampled_n = int(n_arr.min())
+    if ks is None:
+        ks = extrapolation_ks(sampled_n, k_target or 4 * sampled_n)
+    ks = _as_int_array("k", ks).ravel()
+    if np.any(ks < 1):
+        raise AnalysisError("every k must be >= 1.")
+    w = np.bincount(inv, minlength=len(gn)).astype(np.float64)
+    res = _fit_groups(gn, gc, w, zero_inflated)
+    fit = _fit_from_result(res, zero_inflated, int(n_arr.size))
+    est = np.asarray(fit.pass_at_k(ks), dtype=np.float64)
+    lo, hi = est.copy(), est.copy()
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        P = n_arr.size
+        reps = np.empty((n_boot, ks.size))
+        for b in range(n_boot):
+            wb = np.bincount(inv[rng.integers(0, P, P)], minlength=len(gn)).astype(np.float64)
+            starts = [res.x]
+            rb = _fit_from_result(_fit_groups(gn, gc, wb, zero_inflated, starts), zero_inflated, P)
+            reps[b] = rb.pass_at_k(ks)
+        alpha = (1 - level) / 2
+        lo, hi = np.quantile(reps, [alpha, 1 - alpha], axis=0)
+    return Extrapolation(model=model, fit=fit, ks=ks, estimate=est, lower=np.asarray(lo), upper=np.asarray(hi),
+                         level=level, n_boot=n_boot, sampled_n=sampled_n)
+
+
+@dataclass(frozen=True)
+class ExtrapolationCheck:
+    """A fit on m < n samples per problem, its prediction of pass@k at k = n, and the measured value."""
+
+    model: str
+    zero_inflated: bool
+    fit_samples: int
+    """m: samples per problem the fit saw."""
+    k: int
+    """The predicted k (the smallest n of the run)."""
+    predicted: float
+    lower: float
+    upper: float
+    measured: float
+    """Unbiased pass@k from all n samples."""
+    level: float
+
+    @property
+    def inside(self) -> bool:
+        return self.lower <= self.measured <= self.upper
+
+    @property
+    def error(self) -> float:
+        return self.predicted - self.measured
+
+
+def subsample_counts(n, c, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Correct counts of a uniformly random m-subset of each problem's n samples (hypergeometric)."""
+    n = _as_int_array("n", n).ravel()
+    c = _as_int_array("c", c).ravel()
+    _check_counts(n, c)
+    if not 1 <= m <= int(n.min()):
+        raise AnalysisError(f"a subsample of m={m} needs 1 <= m <= the smallest n={int(n.min())}.")
+    return rng.hypergeometric(c, n - c, m).astype(np.int64)
+
+
+def check_extrapolation(n, c, *, fraction: float = 0.25, zero_inflated: bool = True,
+                        n_boot: int = DEFAULT_EXTRAPOLATION_BOOT, level: float = DEFAULT_LEVEL, seed: int = 0,
+                        model: str = "model") -> ExtrapolationCheck:
+    """Fit on ``fraction`` of each problem's samples, predict pass@n, compare with the measured pass@n."""
+    n_arr = _as_int_array("n", n).ravel()
+    c_arr = _as_int_array("c", c).ravel()
+    _check_counts(n_arr, c_arr)
+    k = int(n_arr.min())
+    m = int(np.floor(k * fraction))
+    if not 0 < fraction < 1 or m < 1 or m >= k:
+        raise AnalysisError(f"cannot fit on a fraction {fraction} of n={k} samples per problem "
+                            "(need at least 1 and fewer than n).")
+    rng = np.random.default_rng(seed)
+    sub = subsample_counts(n_arr, c_arr, m, rng)
+    ex = predict_pass_at_k(np.full(n_arr.shape, m), sub, [k], zero_inflated=zero_inflated, n_boot=n_boot,
+                           level=level, seed=seed, model=model)
+    measured = float(np.mean(pass_at_k(n_arr, c_arr, k)))
+    return ExtrapolationCheck(model=model, zero_inflated=zero_inflated, fit_samples=m, k=k,
+                              predicted=float(ex.estimate[0]), lower=float(ex.lower[0]), upper=float(ex.upper[0]),
+                              measured=measured, level=level)
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """Brown et al. (2024): pass@k ≈ exp(a · k^b), fitted on log(−log pass@k) = log(−a) + b log k."""
+
+    a: float
+    b: float
+    k_min: int
+    k_max: int
+    r2: float
+    """Coefficient of determination of the linear fit in log-log space."""
+
+    def pass_at_k(self, k) -> np.ndarray | float:
+        k_arr = np.asarray(k, dtype=np.float64)
+        out = np.exp(self.a * k_arr ** self.b)
+        return float(out) if out.ndim == 0 else out
+
+
+def power_law_fit(ks, curve, *, points: int = 40) -> PowerLawFit:
+    """Fit ``pass@k ≈ exp(a k^b)`` to a measured curve on ``points`` log-spaced ks (Brown et al. 2024).
+
+    Points with pass@k of exactly 0 or 1 carry no information for the fit and are left out.
+
+    Examples:
+        >>> ks = np.arange(1, 65); f = power_law_fit(ks, np.exp(-0.9 * ks ** -0.4))
+        >>> round(f.a, 6), round(f.b, 6)
+        (-0.9, -0.4)
+    """
+    ks = np.asarray(ks, dtype=np.float64).ravel()
+    curve = np.asarray(curve, dtype=np.float64).ravel()
+    if ks.shape != curve.shape or ks.size == 0:
+        raise AnalysisError("power_law_fit needs one pass@k value per k.")
+    idx = np.unique(np.round(np.logspace(0, np.log10(ks.size), points)).astype(int) - 1)
+    x, y = ks[idx], curve[idx]
+    ok = (y > 0) & (y < 1 - 1e-12)
+    if ok.sum() < 2:
+        raise AnalysisError("power_law_fit needs at least two ks with 0 < pass@k < 1.")
+    lx, ly = np.log(x[ok]), np.log(-np.log(y[ok]))
+    b, intercept = np.polyfit(lx, ly, 1)
+    pred = intercept + b * lx
+    ss_res = float(np.sum((ly - pred) ** 2))
+    ss_tot = float(np.sum((ly - ly.mean()) ** 2))
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    return PowerLawFit(a=-float(np.exp(intercept)), b=float(b), k_min=int(x[ok][0]), k_max=int(x[ok][-1]), r2=r2)
+
+
+__all__ = ["BetaBinomialFit", "Extrapolation", "ExtrapolationCheck", "PowerLawFit", "population_pass_at_k",
+           "fit_beta_binomial", "predict_pass_at_k", "check_extrapolation", "subsample_counts",
+           "power_law_fit", "extrapolation_ks", "DEFAULT_EXTRAPOLATION_BOOT"]
