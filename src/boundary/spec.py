@@ -138,6 +138,58 @@ class AnalysisSpec(_Strict):
     answer_space: int | None = Field(None, gt=0)
 
 
+#: The CoT judge's default prompt (placeholders: {question}, {reference}, {answer}, {response}).
+DEFAULT_JUDGE_PROMPT = (
+    "You are checking a solution to a math problem. Its final answer has already been verified as correct; "
+    "your job is to decide whether the REASONING is valid: each step follows from the previous ones, there "
+    "are no unjustified leaps or errors that happen to cancel out, and the final answer is derived rather "
+    "than guessed or stated without support. Small slips that are corrected right away are acceptable.\n\n"
+    "Problem:\n{question}\n\nReference answer: {reference}\n\nSolution:\n{response}\n\n"
+    "Give a short justification, then end with one line that is exactly \"VERDICT: VALID\" or "
+    "\"VERDICT: INVALID\".\n")
+
+#: The guessability filter's default answer-only prompt (placeholder: {question}).
+DEFAULT_GUESS_TEMPLATE = ("{question}\nDo not show any reasoning or working. Reply with the final answer only, "
+                          "written as \\boxed{{answer}}.\nFinal answer:")
+
+
+class JudgeSpec(_Strict):
+    """An LLM judge of correct samples' reasoning (``boundary judge RUN``; CoT-pass@k)."""
+    model: ModelSpec = Field(description="The judge model: any backend (vllm, openai, transformers, ...).")
+    prompt: str = Field(DEFAULT_JUDGE_PROMPT, description="Judge prompt with {response} and optionally "
+                        "{question}, {reference}, {answer}; it must ask for 'VERDICT: VALID' or 'VERDICT: INVALID'.")
+    chat: bool = Field(False, description="Render the prompt through the judge model's chat template.")
+    votes: int = Field(1, ge=1, description="Judgments per sample (aggregated by `aggregate`).")
+    aggregate: Literal["majority", "any", "all"] = "majority"
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(1024, gt=0, description="Tokens the judge may write.")
+    max_response_chars: int | None = Field(None, gt=0, description="Cut longer responses (head and tail kept) "
+                                           "to fit the judge's context.")
+    seed: int = 0
+    batch_samples: int = Field(256, gt=0, description="Samples judged per engine call and stored shard.")
+
+    @model_validator(mode="after")
+    def _judge(self):
+        if "{response}" not in self.prompt:
+            raise ValueError("judge.prompt must contain {response} (where the judged solution goes)")
+        if self.temperature == 0 and self.votes > 1:
+            raise ValueError(f"judge.votes={self.votes} with temperature=0 gives identical votes; "
+                             "use temperature > 0 or votes: 1")
+        return self
+
+
+class GuessSpec(_Strict):
+    """The guessability filter: sample answer-only (no reasoning) and flag problems answered by guessing."""
+    n: int = Field(64, gt=0, description="Answer-only samples per problem.")
+    models: list[str] | None = Field(None, description="Models to sample (default: the reference model).")
+    template: str = Field(DEFAULT_GUESS_TEMPLATE, description="Answer-only prompt with {question}.")
+    max_tokens: int = Field(24, gt=0, description="Token budget: too short to reason in.")
+    temperature: float | None = Field(None, ge=0.0, description="Default: the spec's sampling temperature.")
+    threshold: float = Field(0.05, gt=0, le=1, description="Flag 0 < direct accuracy < threshold "
+                             "(Yue et al. App. D.2: 5%).")
+
+
 class Spec(_Strict):
     run: str | None = Field(None, description="Run directory (default: runs/<spec file stem>).")
     seed: int = Field(0, description="Run seed; every chunk's seed derives from it.")
@@ -150,6 +202,8 @@ class Spec(_Strict):
     sampling: SamplingSpec
     verify: VerifySpec = VerifySpec()
     analysis: AnalysisSpec = AnalysisSpec()
+    judge: JudgeSpec | None = Field(None, description="LLM judge of reasoning validity (CoT-pass@k).")
+    guess: GuessSpec | None = Field(None, description="Guessability filter (answer-only sampling).")
 
     @field_validator("models", "benchmarks")
     @classmethod
