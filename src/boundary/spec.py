@@ -150,7 +150,7 @@ DEFAULT_JUDGE_PROMPT = (
 
 #: The guessability filter's default answer-only prompt (placeholder: {question}).
 DEFAULT_GUESS_TEMPLATE = ("{question}\nDo not show any reasoning or working. Reply with the final answer only, "
-                          "written as \\boxed{{answer}}.\nFinal answer:")
+                          "written as \\boxed{answer}.\nFinal answer:")
 
 
 class JudgeSpec(_Strict):
