@@ -5,6 +5,7 @@
     boundary info R                            boundary.Run
     boundary analyze R                         boundary.analyze
     boundary report R                          boundary.report.write_report(boundary.analyze(R))
+    boundary perplexity R --model M            boundary.scoring.score_perplexity
     boundary demo                              the bundled example, imported and reported
 """
 
@@ -322,6 +323,38 @@ def report(run: Path = typer.Argument(..., help="Run directory."), reference: Op
     r.mark_stage("report", index=str(paths.index_html))
     _print_analysis(a)
     out.print(f"report: [bold]{paths.index_html}[/] ({len(paths.figures)} figure files)")
+
+
+@app.command()
+def perplexity(
+    run: Path = typer.Argument(..., help="Run directory."),
+    model: str = typer.Option(..., "--model", "-m", help="Scoring model M: a sampled model of the run, or any "
+                              "name with --path."),
+    of: Optional[list[str]] = typer.Option(None, "--of", help="Score only these models' responses (repeatable; "
+                                           "default: every model with samples)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Score sample indices < SAMPLES per problem "
+                                          "(the paper: 16 or 32)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="vllm or transformers (default: M's backend)."),
+    path: Optional[str] = typer.Option(None, "--path", help="Checkpoint of M (default: from the run)."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights dtype of M."),
+    max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="Context length of M."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Sequences per engine call."),
+    template: Optional[str] = typer.Option(None, "--template", help="Prompt template of samples the run has no "
+                                           "record of (imported)."),
+):
+    """Score stored responses with model M: PPL_M(Y_S) per sample, resumable (boundary.scoring.score_perplexity)."""
+    from boundary.scoring import perplexity_matrix, score_perplexity
+    with err.status(f"scoring with {model}…"):
+        s = score_perplexity(run, model, models=of, samples_per_problem=samples, engine=engine, path=path,
+                             dtype=dtype, max_model_len=max_model_len, batch_size=batch_size, template=template)
+    out.print(f"perplexity: {s.scored:,} samples scored by {s.scorer} ({s.engine}), {s.already:,} already "
+              f"scored, {s.unscored:,} not scorable (see the `detail` column)")
+    t = Table(title="PPL_M(Y_S): mean over problems of the per-problem median")
+    for col in ("benchmark", "scorer M", "responses S", "problems", "samples", "PPL"):
+        t.add_column(col)
+    for c in perplexity_matrix(run):
+        t.add_row(c.benchmark, c.scorer, c.model, str(c.problems), f"{c.samples:,}", f"{c.mean_of_medians:.4f}")
+    out.print(t)
 
 
 @app.command()
