@@ -358,6 +358,56 @@ def perplexity(
 
 
 @app.command()
+def judge(
+    run: Path = typer.Argument(..., help="Run directory (verified)."),
+    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Spec with a `judge:` block (default: the spec "
+                                        "the run was made from)."),
+    model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Judge only these models' samples "
+                                              "(repeatable; default: all)."),
+):
+    """Judge the reasoning of every correct sample with an LLM; CoT-pass@k (boundary.judge.judge_run)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from boundary.judge import cot_pass_at_k, judge_run, judge_spec_for
+    js = judge_spec_for(run, spec)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"judging with {js.model.name}", total=None)
+        s = judge_run(run, js, models=model or None, progress=lambda k: bar.advance(task, k))
+    labels = ", ".join(f"{k} {v:,}" for k, v in sorted(s.labels.items())) or "nothing new"
+    out.print(f"judge {s.judge}: {s.judged:,} correct samples judged ({s.skipped:,} already): {labels}")
+    t = Table(title="pass@k / CoT-pass@k")
+    t.add_column("benchmark")
+    t.add_column("model")
+    t.add_column("valid / correct", justify="right")
+    rows = cot_pass_at_k(run, s.judge)
+    ks = sorted({k for r in rows for k in r.ks if k in (1, 8, 64, 256, 1024)} | {r.ks[-1] for r in rows})
+    for k in ks:
+        t.add_column(f"k={k}", justify="right")
+    for r in rows:
+        cells = [f"{r.pass_at_k[r.ks.index(k)]:.3f} / {r.cot_pass_at_k[r.ks.index(k)]:.3f}" if k in r.ks else ""
+                 for k in ks]
+        t.add_row(r.benchmark, r.model, f"{r.valid:,} / {r.correct:,}", *cells)
+    out.print(t)
+
+
+@app.command()
+def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `guess:` block (or defaults)."),
+          run_dir: Optional[Path] = _RUNDIR):
+    """Sample answer-only (no reasoning) into RUN/guess and flag guessable problems (boundary.judge.guess_run)."""
+    from boundary.judge import guess_run, guessability
+    s, rd = _load_spec_and_run(spec, run_dir)
+    bar, update = _sample_bar()
+    with bar:
+        sres, vres = guess_run(s, rd, progress=update)
+    rows = guessability(rd)
+    flags = {f: len({(r.benchmark, r.problem_id) for r in rows if r.flag == f}) for f in ("guessable", "direct")}
+    out.print(f"guess: {sres.new_samples:,} new answer-only samples, {vres.verified:,} verified; "
+              f"{flags['guessable']} problems guessable (0 < accuracy < threshold), {flags['direct']} answered "
+              f"directly, of {len({(r.benchmark, r.problem_id) for r in rows})}")
+
+
+@app.command()
 def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where to write the demo run."),
          n_boot: int = _NBOOT):
     """Import the bundled example (synthetic counts of three models) and write its report."""

@@ -156,16 +156,19 @@ def write_browser(run: Run | str, out_dir: str | Path, config: BrowserConfig = B
     del pt
 
     # ---- every sample's key, verdict and judge label as one compact Arrow table (never the text)
-    table = _sample_table(run)
-    models = _ordered(run.models, table["model"])
-    benches = _ordered(run.benchmarks, table["benchmark"])
+    # (one model at a time, so memory holds one model's keys, not the whole run's)
+    names = run.samples(["model", "benchmark"])
+    models = _ordered(run.models, names["model"])
+    benches = _ordered(run.benchmarks, names["benchmark"])
+    del names
     reference = reference if reference in models else (models[0] if models else None)
-    labels = "label" in table.column_names
+    labels = False
 
     # ---- per (model, benchmark, problem): counts, frequent answers and the samples to embed
     groups: dict[tuple, dict] = {}
     wanted: set[tuple] = set()
-    for key, rows in _groups(table):
+    for key, rows in (g for m in models for g in _groups(_sample_table(run, m))):
+        labels = labels or any(r[5] is not None for r in rows)
         st = Counter(r[1] for r in rows)
         answers = Counter((r[2], r[1] == "correct") for r in rows if r[2] not in (None, ""))
         by_index = {r[0]: r for r in rows}
@@ -173,7 +176,6 @@ def write_browser(run: Run | str, out_dir: str | Path, config: BrowserConfig = B
         groups[key] = {"n": len(rows), "status": dict(st), "chosen": chosen,
                        "answers": [[a, c, ok] for (a, ok), c in answers.most_common(8)]}
         wanted.update((*key, r[0]) for r in chosen)
-    del table
 
     # ---- stream the texts of the chosen samples only
     texts: dict[tuple, str] = {}
@@ -283,28 +285,28 @@ def _ordered(known: list[str], column) -> list[str]:
     return [x for x in known if x in present] + sorted(present - set(known))
 
 
-def _sample_table(run: Run):
+def _sample_table(run: Run, model: str):
     """(model, benchmark, problem_id, sample_index, status, extracted, finish_reason, completion_tokens
-    [, label]) of every sample, sorted by key; samples without a verdict have status ``unverified``."""
+    [, label]) of every sample of ``model``, sorted by key; samples without a verdict are ``unverified``."""
     import pyarrow as pa
     import pyarrow.compute as pc
     keys = ["model", "benchmark", "problem_id", "sample_index"]
-    s = run.samples(keys + ["finish_reason", "completion_tokens"])
-    v = run.verdicts(keys + ["status", "extracted"])
+    mine = pc.field("model") == model
+    s = run.read("samples", keys + ["finish_reason", "completion_tokens"], filter=mine)
+    v = run.read("verdicts", keys + ["status", "extracted"], filter=mine)
     t = s.join(v, keys=keys, join_type="left outer")
     t = t.set_column(t.schema.get_field_index("status"), "status",
                      pc.fill_null(t["status"], pa.scalar("unverified")))
     j = _judge_table(run)
     if j is not None:
-        t = t.join(j, keys=keys, join_type="left outer")
+        t = t.join(j.filter(pc.equal(j["model"], model)), keys=keys, join_type="left outer")
     return t.sort_by([(k, "ascending") for k in keys])
 
 
 def _judge_table(run: Run):
-    from boundary.store import schema as S
-    if "judgments" not in S.TABLES or not run.shards("judgments"):
-        return None
-    return run.read("judgments", ["model", "benchmark", "problem_id", "sample_index", "label"])
+    """Labels of the latest judge (boundary.judge), or None when the run has no judgments."""
+    from boundary.judge.cot import judgment_labels
+    return judgment_labels(run)
 
 
 def _groups(table, rows_per_slice: int = 131072):
