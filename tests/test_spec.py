@@ -122,3 +122,101 @@ def test_cli_reports_bad_specs_without_traceback(tmp_path, what, mutation, messa
     r = cli("run", spec, "--run", tmp_path / "run")
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------------ sweeps: checkpoints, temperatures
+def checkpoint_dir(root, names, config=True):
+    root.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        (root / n).mkdir()
+        if config:
+            (root / n / "config.json").write_text("{}")
+    return root
+
+
+def test_checkpoint_directory_expands_into_one_model_per_step(tmp_path):
+    ck = checkpoint_dir(tmp_path / "grpo", ["global_step_150", "global_step_50", "global_step_1000"])
+    (tmp_path / "grpo" / "latest_checkpointed_iteration.txt").write_text("1000")    # other files are ignored
+    d = good()
+    d["models"][1] = {"name": "grpo", "backend": "vllm", "checkpoints": str(ck)}
+    s = parse_spec(d)
+    assert [(m.name, m.step, m.group) for m in s.models] == [
+        ("base", None, None), ("grpo@step50", 50, "grpo"), ("grpo@step150", 150, "grpo"),
+        ("grpo@step1000", 1000, "grpo")]
+    assert s.models[1].path == str(ck / "global_step_50")
+    # the expanded spec (what the manifest stores) parses to itself
+    assert parse_spec(s.model_dump(mode="json")) == s
+    # Trainer-style names and verl's merged actor/huggingface folder; `steps` selects
+    hf = checkpoint_dir(tmp_path / "trl", ["checkpoint-10", "checkpoint-20"], config=False)
+    for n in ("checkpoint-10", "checkpoint-20"):
+        (hf / n / "actor" / "huggingface").mkdir(parents=True)
+        (hf / n / "actor" / "huggingface" / "config.json").write_text("{}")
+    d["models"][1] = {"name": "ppo", "backend": "transformers", "checkpoints": str(hf), "steps": [20]}
+    s = parse_spec(d)
+    assert [(m.name, m.step, m.path) for m in s.models[1:]] == [
+        ("ppo@step20", 20, str(hf / "checkpoint-20" / "actor" / "huggingface"))]
+
+
+@pytest.mark.parametrize("what, setup, message", [
+    ("missing", lambda p: p / "nope", "models[1].checkpoints: directory '{p}/nope' does not exist"),
+    ("empty", lambda p: checkpoint_dir(p / "e", []), "models[1].checkpoints: directory '{p}/e' is empty"),
+    ("no matching subdirectories", lambda p: checkpoint_dir(p / "o", ["actor", "step-x", "final"]),
+     "holds no checkpoint subdirectories named global_step_N or checkpoint-N (found: actor, final, step-x); "
+     "point `checkpoints` at the directory that holds them"),
+    ("no config.json", lambda p: checkpoint_dir(p / "c", ["global_step_5"], config=False),
+     "holds no config.json"),
+])
+def test_checkpoint_errors_name_the_value_and_the_fix(tmp_path, what, setup, message):
+    d = good()
+    d["models"][1] = {"name": "grpo", "backend": "vllm", "checkpoints": str(setup(tmp_path))}
+    with pytest.raises(InputError) as e:
+        parse_spec(d, where="spec.yaml")
+    assert message.format(p=tmp_path) in str(e.value) and str(e.value).startswith("spec.yaml: models[1]")
+
+
+def test_checkpoint_spec_conflicts(tmp_path):
+    ck = checkpoint_dir(tmp_path / "g", ["global_step_1", "global_step_2"])
+    d = good()
+    d["models"][1] = {"name": "grpo", "backend": "vllm", "checkpoints": str(ck), "path": "/x"}
+    with pytest.raises(InputError, match="both `path` and `checkpoints`"):
+        parse_spec(d)
+    d["models"][1] = {"name": "grpo", "backend": "vllm", "checkpoints": str(ck), "steps": [3]}
+    with pytest.raises(InputError, match=r"step\(s\) \[3\] are not in .* it holds steps \[1, 2\]"):
+        parse_spec(d)
+
+
+def test_temperature_sweeps_expand_and_set_each_models_sampling(tmp_path):
+    d = good()
+    d["models"][1]["temperatures"] = [0.6, 1.0, 1.2]
+    s = parse_spec(d)
+    assert [m.name for m in s.models] == ["base", "rl@T=0.6", "rl@T=1.0", "rl@T=1.2"]
+    assert [s.sampling_for(m).temperature for m in s.models] == [0.6, 0.6, 1.0, 1.2]
+    assert s.sampling_for(s.models[2]).fingerprint() != s.sampling_for(s.models[1]).fingerprint()
+    assert s.sampling_for(s.models[1]).fingerprint() == s.sampling.fingerprint()
+    # in `sampling`: every model, and the reference group resolves to its first member
+    d = good()
+    d["sampling"]["temperatures"] = [0.6, 1.0]
+    s = parse_spec(d)
+    assert [m.name for m in s.models] == ["base@T=0.6", "base@T=1.0", "rl@T=0.6", "rl@T=1.0"]
+    assert s.analysis.reference == "base@T=0.6" and s.members("rl") == ["rl@T=0.6", "rl@T=1.0"]
+    # checkpoints × temperatures
+    ck = checkpoint_dir(tmp_path / "g", ["checkpoint-5"])
+    d = good()
+    d["models"][1] = {"name": "g", "backend": "vllm", "checkpoints": str(ck), "temperatures": [1.0]}
+    assert [(m.name, m.step, m.temperature) for m in parse_spec(d).models[1:]] == [("g@step5@T=1.0", 5, 1.0)]
+    for bad, msg in [([], "non-empty list"), ([0.6, 0.6], "twice"), (["hot"], "'hot' is not a temperature")]:
+        d = good()
+        d["models"][1]["temperatures"] = bad
+        with pytest.raises(InputError, match=msg):
+            parse_spec(d)
+
+
+def test_perplexity_block_names_models_or_groups():
+    d = good()
+    d["models"][1]["temperatures"] = [0.6, 1.0]
+    d["perplexity"] = {"scorers": ["base", "rl"], "samples_per_problem": 16}
+    s = parse_spec(d)
+    assert s.perplexity.scorers == ["base", "rl"] and s.members("rl")[0] == "rl@T=0.6"
+    d["perplexity"] = {"scorers": ["gpt"]}
+    with pytest.raises(InputError, match="perplexity.scorers: 'gpt' is not a model of this spec"):
+        parse_spec(d)

@@ -1,4 +1,4 @@
-"""``boundary run SPEC``: sample → verify → analyze → report, resumable at every stage.
+"""``boundary run SPEC``: sample → verify → [perplexity] → analyze → report, resumable at every stage.
 
 Each stage skips what the run already holds, so running the same spec again after a crash (or
 after raising n) does only the missing work.
@@ -46,6 +46,14 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
     v = verify_run(run, vcfg, progress=verify_progress)
     st = ", ".join(f"{k} {n:,}" for k, n in sorted(v.statuses.items())) or "nothing new"
     say("verify", f"{v.verified:,} samples verified ({v.distinct_checks:,} distinct checks): {st}")
+    if spec.perplexity is not None:
+        from boundary.scoring import score_perplexity
+        pp = spec.perplexity
+        responses = None if pp.models is None else [m for x in pp.models for m in spec.members(x)]
+        for scorer in dict.fromkeys(spec.members(x)[0] for x in pp.scorers):
+            p = score_perplexity(run, scorer, models=responses, samples_per_problem=pp.samples_per_problem,
+                                 engine=pp.engine, batch_size=pp.batch_size)
+            say("perplexity", f"{p.scored:,} samples scored by {scorer} ({p.already:,} already scored)")
     a = spec.analysis
     acfg = AnalysisConfig(reference=a.reference or spec.models[0].name, k=a.k, k_max=a.k_max, n_boot=a.n_boot,
                           level=a.level, seed=a.seed, answer_space=a.answer_space)

@@ -190,6 +190,20 @@ class GuessSpec(_Strict):
                              "(Yue et al. App. D.2: 5%).")
 
 
+class PerplexitySpec(_Strict):
+    """Score stored responses: PPL_M(Y_S) for every scorer M and model S (``boundary perplexity``)."""
+
+    scorers: list[str] = Field(min_length=1, description="Scoring models M (model or group names; a group "
+                               "scores with its first member).")
+    models: list[str] | None = Field(None, description="Whose responses to score (model or group names; "
+                                     "default: every model).")
+    samples_per_problem: int | None = Field(None, gt=0, description="Score sample indices below this "
+                                            "(the paper: 16 or 32); default: all.")
+    engine: Literal["vllm", "transformers"] | None = Field(None, description="Scoring engine (default: the "
+                                                           "scorer's backend).")
+    batch_size: int = Field(32, gt=0, description="Sequences per engine call.")
+
+
 class Spec(_Strict):
     run: str | None = Field(None, description="Run directory (default: runs/<spec file stem>).")
     seed: int = Field(0, description="Run seed; every chunk's seed derives from it.")
@@ -204,6 +218,8 @@ class Spec(_Strict):
     analysis: AnalysisSpec = AnalysisSpec()
     judge: JudgeSpec | None = Field(None, description="LLM judge of reasoning validity (CoT-pass@k).")
     guess: GuessSpec | None = Field(None, description="Guessability filter (answer-only sampling).")
+    perplexity: PerplexitySpec | None = Field(None, description="Score the responses with these models "
+                                              "after sampling (perplexity, Yue et al. Fig. 6).")
 
     @field_validator("models", "benchmarks")
     @classmethod
@@ -225,6 +241,13 @@ class Spec(_Strict):
             if m.temperature == 0 and self.sampling.n > 1:
                 raise ValueError(f"model {m.name!r}: temperature=0 is greedy decoding: all n={self.sampling.n} "
                                  "samples would be identical; use temperature > 0")
+        if self.perplexity is not None:
+            known = set(names) | {m.group for m in self.models if m.group}
+            for field_name in ("scorers", "models"):
+                for x in getattr(self.perplexity, field_name) or []:
+                    if x not in known:
+                        raise ValueError(f"perplexity.{field_name}: {x!r} is not a model of this spec; models: "
+                                         f"{names}")
         templates = {m.name: m.template or self.template for m in self.models}
         distinct = {json.dumps(t, sort_keys=True) for t in templates.values()}
         if len(distinct) > 1 and not self.allow_template_mismatch:
@@ -235,6 +258,12 @@ class Spec(_Strict):
 
     def template_for(self, model: ModelSpec) -> str | dict[str, Any]:
         return model.template or self.template
+
+    def members(self, name: str) -> list[str]:
+        """Model names a spec name stands for: itself, or every model expanded from group ``name``."""
+        if any(m.name == name for m in self.models):
+            return [name]
+        return [m.name for m in self.models if m.group == name]
 
     def sampling_for(self, model: ModelSpec) -> SamplingSpec:
         """The sampling parameters of one model: ``sampling`` with the model's own temperature."""
