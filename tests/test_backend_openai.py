@@ -108,8 +108,9 @@ def test_chat_endpoint(vllm_server, tmp_path):
     assert sample_run(parse_spec(d), tmp_path / "c").new_samples == 8
     rows = stored(tmp_path / "c")
     assert all(r["completion_tokens"] and r["finish_reason"] in ("stop", "length") for r in rows.values())
-    lp = Run(tmp_path / "c").samples(["logprobs", "completion_tokens"]).to_pylist()
+    lp = Run(tmp_path / "c").samples(["logprobs", "completion_tokens", "logprob_sum"]).to_pylist()
     assert all(len(r["logprobs"]) == r["completion_tokens"] for r in lp)
+    assert all(r["logprob_sum"] == pytest.approx(sum(r["logprobs"]), abs=1e-3) for r in lp)
     sample_run(parse_spec(d), tmp_path / "d")
     assert stored(tmp_path / "d") == rows
     # the server applied the chat template: the prompt is longer than the question

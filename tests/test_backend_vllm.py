@@ -117,6 +117,41 @@ def test_finish_reasons_token_counts_and_logprobs(vllm_backend, tiny_checkpoint,
             assert r["completion_tokens"] == MAX_TOKENS
         assert not any(s in r["text"] for s in STOP)        # vLLM cuts the text before a stop string
         assert len(r["logprobs"]) == r["completion_tokens"] and all(x <= 0 for x in r["logprobs"])
+    # the sum is stored too; `logprobs: sum` stores only the sum (same seeds: the same samples)
+    sums = Run(tmp_path / "r").samples(["problem_id", "sample_index", "logprobs", "logprob_sum"]).to_pylist()
+    assert all(r["logprob_sum"] == pytest.approx(sum(r["logprobs"]), abs=1e-4) for r in sums)
+    sample_run(spec(tiny_checkpoint, n=16, chunk=8, limit=1, logprobs="sum"), tmp_path / "s",
+               backends={"base": vllm_backend})
+    only = {(r["problem_id"], r["sample_index"]): r for r in
+            Run(tmp_path / "s").samples(["problem_id", "sample_index", "logprobs", "logprob_sum"]).to_pylist()}
+    assert all(r["logprobs"] is None for r in only.values())
+    assert all(only[(r["problem_id"], r["sample_index"])]["logprob_sum"] == pytest.approx(r["logprob_sum"], abs=1e-3)
+               for r in sums)
+
+
+@pytest.mark.vllm
+def test_sampled_logprobs_match_the_perplexity_scorer(vllm_backend, tiny_checkpoint, tmp_path):
+    """Two routes to PPL_base(Y_base): the logprobs recorded while sampling (raw logprobs, T = 1) and
+    scoring the stored text afterwards (prompt_logprobs). They agree wherever the stored text
+    re-tokenizes to the sampled tokens (no stop string cut, no end-of-sequence token)."""
+    import math
+
+    from boundary.scoring import score_perplexity, token_entropy
+    d = tmp_path / "r"
+    sample_run(spec(tiny_checkpoint, n=16, chunk=8, limit=1, logprobs="sum", stop=[]), d,
+               backends={"base": vllm_backend})
+    score_perplexity(d, "base", backend=vllm_backend)
+    ppl = {(r["problem_id"], r["sample_index"]): r for r in Run(d).perplexity().to_pylist()}
+    same = 0
+    for r in Run(d).samples(["problem_id", "sample_index", "logprob_sum", "completion_tokens",
+                             "finish_reason"]).to_pylist():
+        p = ppl[(r["problem_id"], r["sample_index"])]
+        if r["finish_reason"] == "length" and p["tokens"] == r["completion_tokens"]:
+            same += 1
+            assert p["ppl"] == pytest.approx(math.exp(-r["logprob_sum"] / r["completion_tokens"]), rel=1e-3)
+    assert same >= 4
+    (e,) = token_entropy(d)
+    assert e.samples == 16 and e.entropy > 0
 
 
 @pytest.mark.vllm
