@@ -60,6 +60,65 @@ def _point(band, k: int) -> dict:
     return {"k": int(k), "pass_at_k": _f(e), "lower": _f(lo), "upper": _f(hi)}
 
 
+def _ci_dict(est, lo, hi) -> dict:
+    return {"estimate": _f(est), "lower": _f(lo), "upper": _f(hi)}
+
+
+def _further_dict(b) -> dict:
+    """The further analyses of one benchmark (extrapolation, support, budget, answers, sweeps)."""
+    from boundary.report.reading import further_sentences, skipped_lines
+    k_max = int(next(iter(b.curves.values())).ks[-1]) if b.curves else None
+    extrap = []
+    for e in b.extrapolations:
+        pts = sorted({k for k in headline_ks(int(e.ks[-1])) if k in e.ks} | {int(e.ks[-1])})
+        extrap.append({
+            "model": e.model, "fit": e.fit.name, "alpha": _f(e.fit.alpha), "beta": _f(e.fit.beta),
+            "zero_mass": _f(e.fit.zero_mass), "ceiling": _f(e.fit.asymptote), "log_likelihood": _f(e.fit.log_likelihood),
+            "aic": _f(e.fit.aic), "converged": e.fit.converged, "problems": e.fit.problems, "level": e.level,
+            "n_boot": e.n_boot, "predicted": [{"k": int(k), **_ci_dict(*e.at(k))} for k in pts],
+        })
+    checks = [{"model": c.model, "zero_inflated": c.zero_inflated, "fit_samples": c.fit_samples, "k": c.k,
+               "predicted": _f(c.predicted), "lower": _f(c.lower), "upper": _f(c.upper), "measured": _f(c.measured),
+               "inside": bool(c.inside)} for c in b.extrapolation_checks]
+    budget = None
+    if b.budget is not None:
+        budget = {
+            "per_problem": b.budget.per_problem,
+            "mean_tokens": {m: _f(c.mean_tokens) for m, c in b.budget.curves.items()},
+            "comparisons": [{"reference": c.reference, "other": c.other, "length_ratio": _f(c.length_ratio),
+                             "budget": _f(c.budget), "reference_k": _f(c.reference_k), "other_k": _f(c.other_k),
+                             "reference_pass": _f(c.reference_pass), "other_pass": _f(c.other_pass),
+                             "crossover_budget": _f(c.crossover_budget),
+                             "other_leads_at_start": c.other_leads_at_start} for c in b.budget.comparisons],
+        }
+    return {
+        "extrapolation": extrap,
+        "extrapolation_checks": checks,
+        "power_laws": {m: {"a": _f(x.a), "b": _f(x.b), "r2": _f(x.r2)} for m, x in b.power_laws.items()},
+        "support": [{k: (_f(v) if isinstance(v, float) else v) for k, v in x.as_dict().items()} for x in b.support],
+        "budget": budget,
+        "answers": {m: {"problems": d.problems, "mean_distinct": _f(d.mean_distinct),
+                        "median_distinct": _f(d.median_distinct), "mean_entropy": _f(d.mean_entropy),
+                        "single_answer_share": _f(d.single_answer_share), "no_answer_rate": _f(d.no_answer_rate)}
+                    for m, d in b.answers.items()},
+        "steps": dict(b.steps),
+        "sweeps": [{"series": sw.series, "k_max": sw.k_max, "base": sw.base,
+                    "base_pass_at_1": _f(sw.base_pass_at_1), "base_pass_at_kmax": _f(sw.base_pass_at_kmax),
+                    "points": [{"model": p.model, "step": p.step, "pass_at_1": _ci_dict(p.pass_at_1, *p.pass_at_1_ci),
+                                "pass_at_kmax": _ci_dict(p.pass_at_kmax, *p.pass_at_kmax_ci)} for p in sw.points]}
+                   for sw in b.sweeps],
+        "algorithms": [{"model": r.model, "base": r.is_base, "step": r.step, "k_max": r.k_max,
+                        "pass_at_1": _ci_dict(r.pass_at_1, *r.pass_at_1_ci),
+                        "pass_at_kmax": _ci_dict(r.pass_at_kmax, *r.pass_at_kmax_ci),
+                        "delta_se": None if r.delta_se is None else _ci_dict(r.delta_se, *r.delta_se_ci)}
+                       for r in b.algorithms],
+        "skipped": [{"analysis": x.analysis, "reason": x.reason} for x in b.skipped],
+        "further_reading": further_sentences(b),
+        "skipped_reading": skipped_lines(b),
+        "k_max_sampled": k_max,
+    }
+
+
 def summary_dict(analysis: Analysis) -> dict:
     """JSON-serialisable summary of an analysis: the numbers ``summary.json`` holds."""
     cfg = {k: (v if not isinstance(v, (np.generic,)) else v.item()) for k, v in asdict(analysis.config).items()}
@@ -121,6 +180,7 @@ def summary_dict(analysis: Analysis) -> dict:
                 "base_pass_at_kmax": _f(g.base_pass_at_kmax), "other_pass_at_1": _f(g.other_pass_at_1),
                 "gap": _f(g.gap), "lower": _f(g.lower), "upper": _f(g.upper), "level": g.level,
             })
+        bench.update(_further_dict(b))
         out["benchmarks"].append(bench)
     return out
 
@@ -146,6 +206,8 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True) -> Re
         from boundary.report.browser import validity_section
         section, samples_html, notes = validity_section(analysis, root, None if browser is True else browser)
         extras.append(section)
+    from boundary.report.perplexity import perplexity_section     # perplexity, token entropy (or why skipped)
+    extras.append(perplexity_section(analysis, root)[0])
     index = write_html(analysis, figs, tables, root, extras=extras)
     files = tuple(p for f in figs for p in (f.png, f.svg))
     return ReportPaths(root=root, index_html=index, figures_dir=figures_dir, tables_dir=tables_dir,

@@ -1,0 +1,211 @@
+"""The report's "Perplexity and entropy" section (Yue et al. Fig. 6, §4.5).
+
+- box plots of PPL_M(Y_S) per responding model S for the scoring model M (the reference model when
+  it scored, else the first scorer), per benchmark: the per-sample perplexities pooled over problems;
+- the matrix of every scored (M, S) pair: mean over problems of the per-problem median (App. C.4);
+- token entropy per model from the logprobs recorded at sampling time, and the entropy-matched
+  temperature when the run holds a temperature sweep;
+
+each with a sentence that reads it. When the run holds no perplexities or no logprobs, the section
+says which analysis was skipped and why. Reads only the small ``perplexity`` table and the
+``logprob_sum``/``completion_tokens`` columns, never the texts.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from boundary.report._common import PALETTE, slug
+from boundary.store import Run
+
+ANCHOR, TITLE = "perplexity", "Perplexity and entropy"
+
+
+def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
+    fig.savefig(png, dpi=150, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
+    fig.savefig(svg, bbox_inches="tight", pad_inches=0.08, metadata={"Date": None, "Creator": None})
+    return png, svg
+
+
+def _figure(png: Path, svg: Path, caption: str) -> str:
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
+    return (f'<figure class="card"><a href="figures/{escape(svg.name)}"><img src="{uri}" alt="{escape(caption)}">'
+            f'</a><figcaption>{escape(caption)}<span class="links"><a href="figures/{escape(png.name)}">PNG</a>'
+            f'<a href="figures/{escape(svg.name)}">SVG</a></span></figcaption></figure>')
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    head = "".join(f"<th>{escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _reading(title: str, text: str) -> str:
+    return f'<div class="reading"><h3>{escape(title)}</h3><p>{escape(text)}</p></div>'
+
+
+def _skipped(what: str, why: str) -> str:
+    return f'<p class="empty"><strong>{escape(what)} skipped:</strong> {escape(why)}</p>'
+
+
+def _colors(models: list[str]) -> dict[str, str]:
+    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}
+
+
+def perplexity_figures(run: Run, figures_dir: Path, reference: str | None = None
+                       ) -> tuple[list[str], list[str]]:
+    """(HTML parts, notes) for the perplexity part: box plots, matrix table, readings."""
+    from boundary.scoring import perplexity_matrix, perplexity_values
+    cells = perplexity_matrix(run)
+    if not cells:
+        return [_skipped("Perplexity (Fig. 6)", "the run holds no perplexities. Score the responses with "
+                         "`boundary perplexity RUN --model BASE` (or a `perplexity:` block in the spec).")], \
+            ["perplexity skipped: no perplexities in the run"]
+    parts: list[str] = []
+    order = {m: i for i, m in enumerate(run.models)}
+    scorers = sorted({c.scorer for c in cells}, key=lambda s: (order.get(s, len(order)), s))
+    main = reference if reference in scorers else scorers[0]
+    for bench in sorted({c.benchmark for c in cells}):
+        mine = sorted((c for c in cells if c.benchmark == bench and c.scorer == main),
+                      key=lambda c: (order.get(c.model, len(order)), c.model))
+        if not mine:
+            continue
+        models = [c.model for c in mine]
+        colors = _colors(models)
+        data = [perplexity_values(run, benchmark=bench, scorer=main, model=m) for m in models]
+        fig = Figure(figsize=(max(4.0, 1.2 * len(models) + 2), 3.6))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        bp = ax.boxplot(data, showfliers=True, patch_artist=True, widths=0.55,
+                        flierprops={"markersize": 2.5, "alpha": 0.5})
+        for patch, m in zip(bp["boxes"], models):
+            patch.set_facecolor(colors[m])
+            patch.set_alpha(0.55)
+        ax.set_xticks(range(1, len(models) + 1), [f"Y_{m}" for m in models], rotation=20 if len(models) > 3 else 0)
+        ax.set_ylabel(f"PPL_{main}(Y)")
+        ax.set_title(f"{bench}: perplexity under {main}", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        png, svg = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
+        own = next((c for c in mine if c.model == main), None)
+        cap = (f"{bench}: PPL_{main}(Y_S), the perplexity {main} assigns to each model's responses (one box per "
+               f"responding model; every scored sample pooled over problems).")
+        parts.append(f'<div class="grid">{_figure(png, svg, cap)}</div>')
+        parts.append(_reading(f"{bench}: how likely {main} finds the other models' answers",
+                              _read_perplexity(main, own, [c for c in mine if c.model != main])))
+    rows = [{"benchmark": c.benchmark, "scorer M": c.scorer, "responses S": c.model, "problems": c.problems,
+             "samples": c.samples, "PPL (mean of per-problem medians)": f"{c.mean_of_medians:.4f}",
+             "median of medians": f"{c.median_of_medians:.4f}"} for c in cells]
+    parts.append('<div class="table-card"><h3>PPL_M(Y_S) for every scored pair</h3><p class="caption">'
+                 "Each problem's median perplexity over its scored samples, averaged over problems (Yue et al. "
+                 "App. C.4). Lower: the scoring model finds the responses more likely.</p>" + _table(rows) + "</div>")
+    return parts, []
+
+
+def _read_perplexity(main, own, others) -> str:
+    if own is None:
+        listed = "; ".join(f"Y_{c.model}: {c.mean_of_medians:.3f}" for c in others)
+        return (f"Mean per-problem median perplexity under {main}: {listed}. {main}'s own responses were not "
+                f"scored, so there is no PPL_{main}(Y_{main}) baseline to compare with.")
+    if not others:
+        return (f"PPL_{main}(Y_{main}) = {own.mean_of_medians:.3f} (mean of per-problem medians over "
+                f"{own.problems} problems). Score other models' responses to compare them with this baseline.")
+    out = []
+    for c in others:
+        ratio = c.mean_of_medians / own.mean_of_medians
+        if ratio <= 1.0:
+            verdict = (f"no higher than on its own answers: {main} already finds {c.model}'s answers likely, "
+                       "the pattern Yue et al. read as RL sampling from within the base model's distribution")
+        elif ratio < 1.1:
+            verdict = f"slightly higher than on its own answers (×{ratio:.2f})"
+        else:
+            verdict = (f"clearly higher than on its own answers (×{ratio:.2f}): {c.model}'s answers lie outside "
+                       f"what {main} would likely generate")
+        out.append(f"PPL_{main}(Y_{c.model}) = {c.mean_of_medians:.3f} against PPL_{main}(Y_{main}) = "
+                   f"{own.mean_of_medians:.3f}: {verdict}.")
+    return " ".join(out)
+
+
+def entropy_part(run: Run, figures_dir: Path) -> tuple[list[str], list[str]]:
+    """(HTML parts, notes) for token entropy per model and the entropy-matched temperature."""
+    from boundary.scoring import match_temperature, token_entropy
+    ents = token_entropy(run)
+    if not ents:
+        return [_skipped("Token entropy", "no logprobs recorded: the samples were drawn without "
+                         "`sampling.logprobs` (set it to `sum` to record one number per sample).")], \
+            ["token entropy skipped: no logprobs recorded"]
+    parts: list[str] = []
+    for bench in sorted({e.benchmark for e in ents}):
+        mine = [e for e in ents if e.benchmark == bench]
+        models = [e.model for e in mine]
+        colors = _colors(models)
+        fig = Figure(figsize=(max(4.0, 1.0 * len(models) + 2), 3.2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.bar(range(len(models)), [e.entropy for e in mine], color=[colors[m] for m in models], alpha=0.8)
+        ax.set_xticks(range(len(models)), models, rotation=20 if len(models) > 3 else 0)
+        ax.set_ylabel("token entropy (nats/token)")
+        ax.set_title(f"{bench}: token entropy of the sampled responses", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+        png, svg = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
+        cap = (f"{bench}: −Σ logprob / Σ tokens over each model's samples with recorded logprobs (the "
+               "Monte-Carlo estimate of the per-token entropy).")
+        parts.append(f'<div class="grid">{_figure(png, svg, cap)}</div>')
+        lo, hi = min(mine, key=lambda e: e.entropy), max(mine, key=lambda e: e.entropy)
+        text = "; ".join(f"{e.model} {e.entropy:.3f}" for e in mine) + " nats per token."
+        if lo.model != hi.model:
+            text += (f" {lo.model} samples the most concentrated distribution ({lo.entropy:.3f} against "
+                     f"{hi.model}'s {hi.entropy:.3f}): lower entropy means sharper, less exploratory sampling.")
+        parts.append(_reading(f"{bench}: token entropy", text))
+        parts += _matched(run, bench, {e.model: e.entropy for e in mine}, match_temperature)
+    rows = [{"benchmark": e.benchmark, "model": e.model, "samples": e.samples, "tokens": e.tokens,
+             "entropy (nats/token)": f"{e.entropy:.4f}", "mean per sample": f"{e.mean_per_sample:.4f}"}
+            for e in ents]
+    parts.append('<div class="table-card"><h3>Token entropy per model</h3>' + _table(rows) + "</div>")
+    return parts, []
+
+
+def _matched(run: Run, bench: str, ent: dict[str, float], match_temperature) -> list[str]:
+    """The entropy-matched comparison for every swept group against the first group's T = 0.6 model."""
+    groups, temps = run.model_groups(), run.model_temperatures()
+    by_group: dict[str, dict[float, float]] = {}
+    for m, h in ent.items():
+        if m in temps:
+            by_group.setdefault(groups.get(m, m), {})[temps[m]] = h
+    swept = [g for g, d in by_group.items() if len(d) >= 2]
+    base = next((g for g in by_group if 0.6 in by_group[g]), None)
+    out = []
+    for g in swept:
+        if g == base or base is None:
+            continue
+        m = match_temperature(by_group[base][0.6], by_group[g])
+        where = (f"the sweep crosses it at T ≈ {m.interpolated:.2f}" if m.interpolated is not None else
+                 "the sweep does not reach it (extend the temperatures)")
+        out.append(_reading(f"{bench}: entropy-matched temperature of {g}",
+                            f"{base} at T = 0.6 has token entropy {m.target:.3f}; {g}'s closest temperature is "
+                            f"T = {m.nearest} ({m.nearest_entropy:.3f}), and {where}. Compare {base} at T = 0.6 "
+                            f"with {g} at that temperature to see whether higher entropy alone closes the gap "
+                            "(Yue et al. §4.5)."))
+    return out
+
+
+def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, str], list[str]]:
+    """``((anchor, title, html), notes)`` for the report; notes say which analyses were skipped and why."""
+    path = Path(analysis.run) if getattr(analysis, "run", None) else None
+    if path is None or not (path / "manifest.json").is_file():
+        why = "the analysis is not attached to a run directory, so there are no samples to read."
+        return (ANCHOR, TITLE, _skipped("Perplexity and token entropy", why)), [f"perplexity and entropy skipped: {why}"]
+    run = Run(path)
+    figures_dir = Path(out_dir) / "figures"
+    p_parts, p_notes = perplexity_figures(run, figures_dir, analysis.reference)
+    e_parts, e_notes = entropy_part(run, figures_dir)
+    return (ANCHOR, TITLE, "".join(p_parts + e_parts)), p_notes + e_notes
