@@ -323,6 +323,10 @@ def report(run: Path = typer.Argument(..., help="Run directory."), reference: Op
     r.mark_stage("report", index=str(paths.index_html))
     _print_analysis(a)
     out.print(f"report: [bold]{paths.index_html}[/] ({len(paths.figures)} figure files)")
+    if paths.samples_html:
+        out.print(f"sample browser: {paths.samples_html}")
+    for note in paths.validity_notes:
+        out.print(f"  • {escape(note)}")
 
 
 @app.command()
