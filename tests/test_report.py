@@ -20,6 +20,7 @@ from boundary.report.reading import benchmark_readings, crossover_sentence, read
 from boundary.report.tables import build_tables, to_latex, to_markdown
 
 N_BOOT = 200
+EX_BOOT = 50  # bootstrap refits of the beta-binomial fits (each one an optimisation)
 
 
 def _counts(probs: dict[str, np.ndarray], n: int, rng, bench: str = "toy") -> list[dict]:
@@ -44,7 +45,7 @@ def _analysis(models, *, P=60, n=32, seed=0, answer_space=1000, k=None, crossing
     if len(models) > 2:
         probs[models[2]] = np.clip(pb * 1.5, 0, 1)
     counts = pa.Table.from_pylist(_counts(probs, n, rng))
-    cfg = AnalysisConfig(n_boot=N_BOOT, answer_space=answer_space, k=k)
+    cfg = AnalysisConfig(n_boot=N_BOOT, answer_space=answer_space, k=k, extrapolate_boot=EX_BOOT)
     return analyze_counts(counts, config=cfg, models=list(models), run="runs/<toy>")
 
 
@@ -64,7 +65,7 @@ def _expected_stems(a) -> set[str]:
     stems = set()
     for b in a.benchmarks:
         bs = slug(b.benchmark)
-        stems |= {f"{bs}_passk", f"{bs}_histogram", f"{bs}_cover"}
+        stems |= {f"{bs}_passk", f"{bs}_histogram", f"{bs}_cover", f"{bs}_extrapolation"}
         for c in b.comparisons:
             stems.add(f"{bs}_diff_{slug(c.reference)}_vs_{slug(c.other)}")
             stems.add(f"{bs}_coverage_{slug(c.reference)}_vs_{slug(c.other)}")
@@ -77,7 +78,7 @@ def test_every_figure_exists_as_png_and_svg(which, request):
     assert isinstance(paths, ReportPaths)
     stems = _expected_stems(a)
     n_models = len(a.benchmarks[0].models)
-    assert len(stems) == 3 + 2 * (n_models - 1)
+    assert len(stems) == 4 + 2 * (n_models - 1)
     for stem in stems:
         png, svg = paths.figures_dir / f"{stem}.png", paths.figures_dir / f"{stem}.svg"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -253,7 +254,7 @@ def test_single_model_and_statuses(tmp_path):
     from dataclasses import replace
     a = replace(a, statuses=[{"model": "only", "benchmark": "toy", "status": "timeout", "samples": 3}])
     paths = write_report(a, tmp_path)
-    assert {p.stem for p in paths.figures} == {"toy_passk", "toy_histogram", "toy_cover"}
+    assert {p.stem for p in paths.figures} == {"toy_passk", "toy_histogram", "toy_cover", "toy_extrapolation"}
     assert "Only one model (only)" in paths.index_html.read_text(encoding="utf-8")
     rows = list(csv.DictReader((paths.tables_dir / "statuses.csv").open(encoding="utf-8")))
     assert rows == [{"model": "only", "benchmark": "toy", "status": "timeout", "samples": "3"}]
@@ -275,7 +276,8 @@ def test_markdown_and_latex_renderers():
 def test_tables_are_built_from_the_analysis(two):
     a, _ = two
     names = [t.name for t in build_tables(a)]
-    assert names == ["passk", "comparisons", "coverage", "efficiency", "histograms", "curves", "differences"]
+    assert names == ["passk", "comparisons", "coverage", "efficiency", "histograms", "extrapolation",
+                     "extrapolation_check", "support", "curves", "differences"]
     comp = next(t for t in build_tables(a) if t.name == "comparisons").rows[0]
     x = a.benchmarks[0].comparisons[0].crossover
     assert comp["crossover k*"] == (x.k if x.k is not None else "none")

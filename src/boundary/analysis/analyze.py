@@ -2,8 +2,13 @@
 
 Reads ``Run.counts()`` (never the sample texts), and for each benchmark computes:
 each model's pass@k curve with a bootstrap band, the reference model against every other model
-(difference band, crossover k*, coverage split with McNemar, ΔSE), accuracy histograms,
-Cover@τ and, when the answer-space size is known, the chance floor.
+(difference band, crossover k*, coverage split with McNemar, ΔSE, support dynamics), accuracy
+histograms, Cover@τ, the chance floor when the answer-space size is known, pass@k beyond the sampled
+n (beta-binomial fits, checked on a subsample), checkpoint sweeps and the algorithm table.
+
+From a run (``analyze(run)``) it also reads, shard by shard and never the texts, the samples'
+token counts (budget-matched pass@k) and the verdicts' extracted answers (answer diversity). An
+analysis the data do not allow is listed in ``BenchmarkAnalysis.skipped`` with the reason.
 """
 
 from __future__ import annotations
@@ -13,12 +18,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from boundary.analysis.answers import AnswerDiversity, diversity_from_classes
 from boundary.analysis.bootstrap import (DEFAULT_LEVEL, DEFAULT_N_BOOT, Band, Comparison,
                                          bootstrap_curve, compare)
+from boundary.analysis.budget import BudgetAnalysis, budget_analysis
 from boundary.analysis.cover import chance_floor, cover_at
 from boundary.analysis.coverage import Coverage, coverage
 from boundary.analysis.efficiency import EfficiencyGap, sampling_efficiency_gap
+from boundary.analysis.extrapolate import (DEFAULT_EXTRAPOLATION_BOOT, Extrapolation, ExtrapolationCheck,
+                                           PowerLawFit, check_extrapolation, extrapolation_ks, power_law_fit,
+                                           predict_pass_at_k)
 from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram
+from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
+from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, model_steps
 from boundary.errors import AnalysisError
 
 TAUS = np.round(np.linspace(0.0, 1.0, 21), 4)
@@ -44,6 +56,38 @@ class AnalysisConfig:
     answer_space: int | None = None
     """Size m of the answer space for the chance floor 1-(1-1/m)^k (e.g. 4 for multiple choice,
     1000 for AIME). None: no chance floor is drawn."""
+    extrapolate: bool = True
+    """Fit (zero-inflated) beta-binomials and predict pass@k beyond the sampled n."""
+    extrapolate_to: int | None = None
+    """Largest predicted k. Default: 4 × k_max."""
+    extrapolate_boot: int = DEFAULT_EXTRAPOLATION_BOOT
+    """Bootstrap refits for the prediction intervals (each refit is one maximum-likelihood fit)."""
+    extrapolate_check_fraction: float = 0.25
+    """The check fits on this share of each problem's samples and predicts pass@n."""
+    power_law: bool = False
+    """Also fit Brown et al.'s pass@k ≈ exp(a·k^b) to each measured curve."""
+    support_zeta: float = DEFAULT_ZETA
+    """ζ of the support detection bound ε = −ln ζ / k."""
+    budget_per_problem: bool = False
+    """Budget matching with each problem's own mean answer length (default: the model's mean)."""
+    steps: dict[str, int] | None = None
+    """Training step per model name for checkpoint sweeps (default: the run's recorded steps, then
+    steps parsed from names such as ``grpo-step50``, ``checkpoint-50``, ``global_step_50``)."""
+
+
+MIN_N_EXTRAPOLATE = 4
+"""Fewest samples per problem for a beta-binomial fit (n = 1 cannot tell α from β)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An analysis the data did not allow, and why."""
+
+    analysis: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.analysis} skipped: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +106,18 @@ class BenchmarkAnalysis:
     """Chance floor at k = 1..k_max when ``answer_space`` was given."""
     notes: list[str] = field(default_factory=list)
     """Things the reader must know (problems dropped from a paired comparison, unequal n, ...)."""
+    extrapolations: list[Extrapolation] = field(default_factory=list)
+    """pass@k beyond n per model: the zero-inflated fit, then the plain beta-binomial."""
+    extrapolation_checks: list[ExtrapolationCheck] = field(default_factory=list)
+    power_laws: dict[str, PowerLawFit] = field(default_factory=dict)
+    support: list[SupportDynamics] = field(default_factory=list)
+    budget: BudgetAnalysis | None = None
+    answers: dict[str, AnswerDiversity] = field(default_factory=dict)
+    sweeps: list[Sweep] = field(default_factory=list)
+    algorithms: list[AlgorithmRow] = field(default_factory=list)
+    """The algorithm table (base row first), when several models are compared with one base."""
+    steps: dict[str, int] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -80,9 +136,33 @@ def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int
     return {p: (n, c) for p, n, c in zip(t["problem_id"].to_pylist(), t["n"].to_pylist(), t["correct"].to_pylist())}
 
 
+NO_TOKENS = "the analysis has per-problem counts only, no per-sample token counts"
+NO_ANSWERS = "the analysis has per-problem counts only, no extracted answers"
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """What ``analyze(run)`` reads beyond the counts (each None when the run lacks it, with the reason)."""
+
+    tokens: dict[tuple[str, str], dict[str, float]] | None = None
+    """Mean completion tokens per sample: (model, benchmark) → {problem_id: mean}."""
+    tokens_missing: str = NO_TOKENS
+    answers: pa.Table | None = None
+    """``answers.answer_classes`` rows of the run's verdicts."""
+    answers_missing: str = NO_ANSWERS
+    steps: dict[str, int] = field(default_factory=dict)
+    """Training steps recorded in the run (``Run.model_steps``)."""
+    groups: dict[str, str] = field(default_factory=dict)
+    """The spec entry each model was expanded from (``Run.model_groups``)."""
+
+
 def analyze_counts(counts: pa.Table, *, config: AnalysisConfig = AnalysisConfig(),
-                   models: list[str] | None = None, run: str = "") -> Analysis:
-    """All analyses of a per-problem counts table (columns model, benchmark, problem_id, n, correct)."""
+                   models: list[str] | None = None, run: str = "", data: SampleData | None = None) -> Analysis:
+    """All analyses of a per-problem counts table (columns model, benchmark, problem_id, n, correct).
+
+    ``data``: token counts, extracted answers and training steps of the run (``analyze`` reads
+    them); without it, budget matching and answer diversity are skipped with the reason.
+    """
     if counts.num_rows == 0:
         raise AnalysisError(f"the run {run or ''} has no counts yet: import results or run the "
                             "sample and verify stages first.")
@@ -92,9 +172,13 @@ def analyze_counts(counts: pa.Table, *, config: AnalysisConfig = AnalysisConfig(
     if reference not in order:
         raise AnalysisError(f"reference model {reference!r} is not in this run; models: {order}. "
                             "Pass one of them with --reference.")
+    data = data or SampleData()
+    diversity = diversity_from_classes(data.answers) if data.answers is not None else {}
+    steps = model_steps(order, {**data.steps, **(config.steps or {})})
     benchmarks = []
     for bench in sorted(set(counts["benchmark"].to_pylist())):
-        benchmarks.append(_analyze_benchmark(counts, bench, order, reference, config))
+        b = _analyze_benchmark(counts, bench, order, reference, config)
+        benchmarks.append(_further(b, counts, config, data, diversity, steps))
     return Analysis(run=run, config=config, reference=reference, benchmarks=benchmarks)
 
 
@@ -148,11 +232,135 @@ def _analyze_benchmark(counts, bench, order, reference, config) -> BenchmarkAnal
                              histograms=histograms, cover=cover, chance=chance, notes=notes)
 
 
+def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, data: SampleData,
+             diversity: dict, steps: dict[str, int]) -> BenchmarkAnalysis:
+    """The analyses beyond the paper's core: extrapolation, support, budget, answers, sweeps."""
+    from dataclasses import replace
+    per_model = {m: _arrays(counts, m, b.benchmark) for m in b.models}
+    skipped: list[Skipped] = []
+    level, k_max = config.level, int(next(iter(b.curves.values())).ks[-1])
+    # -- pass@k beyond n
+    extrapolations, checks, laws = [], [], {}
+    if not config.extrapolate:
+        skipped.append(Skipped("pass@k beyond the sampled n", "turned off by extrapolate = False"))
+    elif k_max < MIN_N_EXTRAPOLATE:
+        skipped.append(Skipped("pass@k beyond the sampled n",
+                               f"n = {k_max} samples per problem is too few to fit a distribution of "
+                               f"success probabilities (need at least {MIN_N_EXTRAPOLATE})"))
+    else:
+        k_target = max(config.extrapolate_to or 4 * k_max, k_max)
+        ks = extrapolation_ks(k_max, k_target)
+        for m, d in per_model.items():
+            n = np.array([v[0] for v in d.values()]); c = np.array([v[1] for v in d.values()])
+            for zi in (True, False):
+                extrapolations.append(predict_pass_at_k(n, c, ks, zero_inflated=zi, n_boot=config.extrapolate_boot,
+                                                        level=level, seed=config.seed, model=m))
+            if int(np.floor(k_max * config.extrapolate_check_fraction)) >= 2:
+                for zi in (True, False):
+                    checks.append(check_extrapolation(n, c, fraction=config.extrapolate_check_fraction,
+                                                      zero_inflated=zi, n_boot=config.extrapolate_boot,
+                                                      level=level, seed=config.seed, model=m))
+            if config.power_law:
+                try:
+                    laws[m] = power_law_fit(b.curves[m].ks, b.curves[m].estimate)
+                except AnalysisError as e:
+                    b.notes.append(f"power law of {m} not fitted: {e}")
+        if not checks:
+            skipped.append(Skipped("check of the extrapolation",
+                                   f"n = {k_max} samples per problem leaves fewer than 2 for a fit on "
+                                   f"{config.extrapolate_check_fraction:.0%} of them"))
+    # -- support dynamics (same pairs and k as the coverage split)
+    support = []
+    for cov in b.coverages:
+        ref, oth = per_model[cov.model_a], per_model[cov.model_b]
+        common = sorted(set(ref) & set(oth))
+        support.append(support_dynamics([ref[p][0] for p in common], [ref[p][1] for p in common],
+                                        [oth[p][0] for p in common], [oth[p][1] for p in common], k=cov.k,
+                                        zeta=config.support_zeta, base=cov.model_a, other=cov.model_b,
+                                        problem_ids=common))
+    if not b.coverages:
+        skipped.append(Skipped("support dynamics", "it compares two models, and this benchmark has no pair "
+                                                   "with the reference model"))
+    # -- budget matching
+    budget = None
+    if data.tokens is None:
+        skipped.append(Skipped("budget matching", data.tokens_missing))
+    else:
+        inputs, missing = {}, []
+        for m, d in per_model.items():
+            means = data.tokens.get((m, b.benchmark), {})
+            ids = [p for p in d if p in means]
+            if not ids:
+                missing.append(m)
+                continue
+            if len(ids) < len(d):
+                b.notes.append(f"budget matching: {len(d) - len(ids)} problems of {m} have no token counts "
+                               "and were left out.")
+            inputs[m] = (ids, np.array([d[p][0] for p in ids]), np.array([d[p][1] for p in ids]),
+                         np.maximum(np.array([means[p] for p in ids], dtype=np.float64), 1.0))
+        if missing:
+            b.notes.append(f"budget matching: no token counts for {', '.join(missing)}.")
+        if len(inputs) < 2:
+            skipped.append(Skipped("budget matching", "it needs token counts of at least two models on "
+                                                      f"{b.benchmark}; {len(inputs)} have them"))
+        else:
+            try:
+                budget = budget_analysis(inputs, reference=b.reference, per_problem=config.budget_per_problem)
+            except AnalysisError as e:
+                skipped.append(Skipped("budget matching", str(e)))
+    # -- answer diversity
+    answers = {m: diversity[(m, b.benchmark)] for m in b.models if (m, b.benchmark) in diversity}
+    if data.answers is None:
+        skipped.append(Skipped("answer diversity", data.answers_missing))
+    elif not answers:
+        skipped.append(Skipped("answer diversity", f"no extracted answers on {b.benchmark}"))
+    # -- checkpoint sweeps and the algorithm table
+    bsteps = {m: s for m, s in steps.items() if m in b.curves}
+    sweeps = checkpoint_sweeps(b.curves, bsteps, reference=b.reference, groups=data.groups or None)
+    if not sweeps:
+        skipped.append(Skipped("checkpoint sweep", "only one checkpoint per training run" if bsteps else
+                               "no model carries a training step — give one with a checkpoint sweep in the spec, "
+                               "a name like grpo-step50 or checkpoint-50, or AnalysisConfig.steps"))
+    others = [m for m in b.models if m != b.reference]
+    algorithms = []
+    if b.reference is not None and len(others) >= 2:
+        algorithms = algorithm_table(b.curves, b.efficiency, reference=b.reference, steps=bsteps)
+    else:
+        skipped.append(Skipped("algorithm table", "it compares several trained models with one base; "
+                               f"{b.benchmark} has {len(others)} model{'s' if len(others) != 1 else ''} besides "
+                               "the reference, whose ΔSE is in the efficiency table"))
+    return replace(b, extrapolations=extrapolations, extrapolation_checks=checks, power_laws=laws, support=support,
+                   budget=budget, answers=answers, sweeps=sweeps, algorithms=algorithms, steps=bsteps,
+                   skipped=skipped)
+
+
+def sample_data(run) -> SampleData:
+    """Token means, answer classes and recorded steps of a run, with reasons for what is missing."""
+    from boundary.analysis.answers import run_answer_classes
+    from boundary.analysis.budget import run_token_means
+    has_samples = bool(run.shards("samples"))
+    tokens = run_token_means(run) if has_samples else None
+    if not has_samples:
+        why_tokens = "the run holds imported counts only, no samples, so no per-sample token counts"
+    else:
+        why_tokens = "the run's samples carry no token counts: their completion_tokens column is empty"
+    answers = run_answer_classes(run)
+    why_answers = ("the run holds imported counts only, no verdicts with extracted answers"
+                   if not run.shards("verdicts") else "the run's verdicts carry no extracted answers")
+    steps = run.model_steps() if hasattr(run, "model_steps") else {}
+    groups = run.model_groups() if hasattr(run, "model_groups") else {}
+    groups = {m: g for m, g in groups.items() if m in steps}
+    return SampleData(tokens=tokens, tokens_missing=why_tokens, answers=answers, answers_missing=why_answers,
+                      steps=steps, groups=groups)
+
+
 def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
-    """All analyses of a run (a ``Run`` or a path), from its per-problem counts."""
+    """All analyses of a run (a ``Run`` or a path), from its per-problem counts, token counts and
+    extracted answers (never the sample texts)."""
     from boundary.store import Run
     run = run if isinstance(run, Run) else Run(run)
-    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path))
+    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
+                            data=sample_data(run))
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses)
@@ -164,5 +372,5 @@ def headline_ks(k_max: int) -> list[int]:
     return ks if ks[-1] == k_max else ks + [k_max]
 
 
-__all__ = ["AnalysisConfig", "Analysis", "BenchmarkAnalysis", "analyze", "analyze_counts", "headline_ks",
-           "BIN_LABELS", "TAUS"]
+__all__ = ["AnalysisConfig", "Analysis", "BenchmarkAnalysis", "Skipped", "SampleData", "analyze", "analyze_counts",
+           "sample_data", "headline_ks", "BIN_LABELS", "TAUS"]

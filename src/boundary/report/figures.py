@@ -11,7 +11,11 @@ Figures per benchmark:
 * ``{bench}_diff_{ref}_vs_{other}``: reference − other with its band, and the crossover k*;
 * ``{bench}_histogram``: per-problem accuracy histograms (the paper's Fig. 5);
 * ``{bench}_coverage_{ref}_vs_{other}``: both / only A / only B / neither with McNemar's p;
-* ``{bench}_cover``: Cover@τ curves.
+* ``{bench}_cover``: Cover@τ curves;
+* ``{bench}_extrapolation``: measured pass@k and the beta-binomial predictions beyond n;
+* ``{bench}_budget``: pass against generated tokens per problem (budget matching);
+* ``{bench}_answers``: per-problem answer entropy of each model;
+* ``{bench}_sweep_{series}``: pass@1 and pass@k_max against training step.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class FigureFile:
 
     benchmark: str
     kind: str
-    """passk | diff | histogram | coverage | cover"""
+    """passk | diff | histogram | coverage | cover | extrapolation | budget | answers | sweep"""
     title: str
     caption: str
     png: Path
@@ -294,6 +298,118 @@ def cover_figure(bench: BenchmarkAnalysis, colors: dict[str, str]) -> Figure:
     return fig
 
 
+def extrapolation_figure(bench: BenchmarkAnalysis, colors: dict[str, str]) -> Figure:
+    from matplotlib.lines import Line2D
+    fig = _new_figure(6.2, 4.4)
+    ax = fig.add_subplot()
+    zi = [e for e in bench.extrapolations if e.fit.zero_inflated]
+    plain = {e.model: e for e in bench.extrapolations if not e.fit.zero_inflated}
+    k_target = int(max(e.ks[-1] for e in bench.extrapolations))
+    k_max = int(next(iter(bench.curves.values())).ks[-1])
+    handles = []
+    for e in zi:
+        c = colors.get(e.model, NEUTRAL)
+        band = bench.curves[e.model]
+        handles.append(ax.plot(band.ks, band.estimate, color=c, lw=2.0, label=_short(e.model, 24))[0])
+        ax.fill_between(e.ks, e.lower, e.upper, color=c, alpha=0.12, linewidth=0)
+        ax.plot(e.ks, e.estimate, "--", color=c, lw=1.6)
+        if e.model in plain:
+            ax.plot(plain[e.model].ks, plain[e.model].estimate, ":", color=c, lw=1.3)
+    checks = [c for c in bench.extrapolation_checks if c.zero_inflated]
+    for chk in checks:
+        c = colors.get(chk.model, NEUTRAL)
+        ax.errorbar([chk.k * 1.08], [chk.predicted], yerr=[[chk.predicted - chk.lower], [chk.upper - chk.predicted]],
+                    fmt="s", ms=4, color=c, mfc="white", capsize=3, lw=1.0, zorder=4)
+    for m, law in bench.power_laws.items():
+        ks = np.unique(np.geomspace(1, k_target, 60).round())
+        ax.plot(ks, law.pass_at_k(ks), "-.", color=colors.get(m, NEUTRAL), lw=1.0, alpha=0.8)
+    ax.axvline(k_max, color="#888888", lw=1.0, zorder=1)
+    ax.text(k_max, 1.0, f"sampled n = {k_max} ", fontsize=8, color="#555555", ha="right", va="top")
+    _log2_k_axis(ax, k_target)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("pass@k")
+    styles = [Line2D([], [], color="#333333", lw=2.0, label="measured"),
+              Line2D([], [], color="#333333", lw=1.6, ls="--", label="zero-inflated fit"),
+              Line2D([], [], color="#333333", lw=1.3, ls=":", label="beta-binomial fit")]
+    if checks:
+        styles.append(Line2D([], [], color="#333333", marker="s", mfc="white", ls="none",
+                             label="pass@n predicted from fewer samples"))
+    if bench.power_laws:
+        styles.append(Line2D([], [], color="#333333", lw=1.0, ls="-.", label="power law"))
+    ax.legend(handles=handles + styles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8)
+    _suptitle(ax, f"{bench.benchmark}: pass@k beyond the sampled n",
+              f"maximum-likelihood fits of per-problem success rates; bands: {level_pct(zi[0].level)} bootstrap CI")
+    return fig
+
+
+def budget_figure(bench: BenchmarkAnalysis, colors: dict[str, str]) -> Figure:
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    b = bench.budget
+    for m, cv in b.curves.items():
+        ok = np.isfinite(cv.estimate)
+        ax.plot(cv.budgets[ok], cv.estimate[ok], color=colors.get(m, NEUTRAL),
+                lw=2.2 if m == bench.reference else 1.8, label=f"{_short(m)}  ({cv.mean_tokens:,.0f} tokens/answer)")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("generated tokens per problem")
+    ax.set_ylabel("pass at equal cost")
+    for c in b.comparisons:
+        if c.crossover_budget is not None:
+            ax.axvline(c.crossover_budget, color="#B36B00", lw=1.2, ls="--")
+    _suptitle(ax, f"{bench.benchmark}: budget-matched pass@k",
+              "k = budget / mean answer length" + (" of each problem" if b.per_problem else "")
+              + "; dashed: where the reference catches up")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def answers_figure(bench: BenchmarkAnalysis, colors: dict[str, str]) -> Figure:
+    models = [m for m in bench.models if m in bench.answers]
+    fig = _new_figure(max(4.2, 1.3 * len(models) + 2.4), 3.8)
+    ax = fig.add_subplot()
+    data = [bench.answers[m].entropy for m in models]
+    bp = ax.boxplot(data, patch_artist=True, widths=0.55, showmeans=True,
+                    meanprops=dict(marker="D", markerfacecolor="white", markeredgecolor="#222222", markersize=5),
+                    medianprops=dict(color="#222222", lw=1.2))
+    for patch, m in zip(bp["boxes"], models):
+        patch.set_facecolor(colors.get(m, NEUTRAL))
+        patch.set_alpha(0.55)
+    ax.set_xticks(np.arange(1, len(models) + 1))
+    ax.set_xticklabels([f"{_short(m, 20)}\n{bench.answers[m].mean_distinct:.1f} answers" for m in models], fontsize=8.5)
+    ax.grid(axis="x", visible=False)
+    ax.set_ylabel("answer entropy per problem (nats)")
+    ax.set_ylim(bottom=-0.05)
+    _suptitle(ax, f"{bench.benchmark}: answer diversity",
+              "entropy of each problem's final-answer distribution; ◇ mean; below: mean distinct answers")
+    return fig
+
+
+def sweep_figure(bench: BenchmarkAnalysis, sweep, colors: dict[str, str]) -> Figure:
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    steps = np.array(sweep.steps, dtype=float)
+    for attr, ci, marker, label, color in (
+            ("pass_at_1", "pass_at_1_ci", "o", "pass@1", "#0072B2"),
+            ("pass_at_kmax", "pass_at_kmax_ci", "s", f"pass@{sweep.k_max}", "#D55E00")):
+        y = np.array([getattr(p, attr) for p in sweep.points])
+        lo = np.array([getattr(p, ci)[0] for p in sweep.points])
+        hi = np.array([getattr(p, ci)[1] for p in sweep.points])
+        ax.errorbar(steps, y, yerr=[y - lo, hi - y], marker=marker, color=color, capsize=3, lw=1.8, ms=5,
+                    label=f"{sweep.series} {label}")
+    if sweep.base is not None:
+        ax.axhline(sweep.base_pass_at_1, color="#0072B2", ls=":", lw=1.2, label=f"{_short(sweep.base, 20)} pass@1")
+        ax.axhline(sweep.base_pass_at_kmax, color="#D55E00", ls=":", lw=1.2,
+                   label=f"{_short(sweep.base, 20)} pass@{sweep.k_max}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("pass@k")
+    ax.set_ylim(-0.02, 1.02)
+    _suptitle(ax, f"{bench.benchmark}: {_short(sweep.series, 30)} over training",
+              "error bars: bootstrap CI over problems; dotted: the reference model")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
 def _crossover_caption(x) -> str:
     if x.k is None:
         return (f"No crossover within k ≤ {x.k_max} ({x.no_crossover_fraction:.0%} of bootstrap "
@@ -314,6 +430,10 @@ def figure_stems(bench: BenchmarkAnalysis) -> dict[str, list[str]]:
         "histogram": [f"{b}_histogram"] if bench.histograms else [],
         "coverage": [f"{b}_coverage_{p}" for p in cov_pair],
         "cover": [f"{b}_cover"] if bench.cover else [],
+        "extrapolation": [f"{b}_extrapolation"] if bench.extrapolations else [],
+        "budget": [f"{b}_budget"] if bench.budget is not None and bench.budget.curves else [],
+        "answers": [f"{b}_answers"] if bench.answers else [],
+        "sweep": [f"{b}_sweep_{slug(sw.series)}" for sw in bench.sweeps],
     }
 
 
@@ -358,8 +478,29 @@ def render_figures(analysis: Analysis, out_dir: str | Path) -> list[FigureFile]:
             if stems["cover"]:
                 emit("cover", stems["cover"][0], cover_figure(bench, colors), "Cover@τ",
                      "Share of problems whose accuracy c/n is at least τ (Dragoi et al. 2025).")
+            if stems["extrapolation"]:
+                k_t = int(max(e.ks[-1] for e in bench.extrapolations))
+                emit("extrapolation", stems["extrapolation"][0], extrapolation_figure(bench, colors),
+                     "pass@k beyond the sampled n",
+                     f"Measured pass@k (solid) and pass@k predicted up to k = {k_t} by maximum-likelihood fits "
+                     "of the per-problem success probabilities: zero-inflated beta-binomial (dashed, "
+                     f"{level_pct(level)} bootstrap band over problems) and plain beta-binomial (dotted).")
+            if stems["budget"]:
+                emit("budget", stems["budget"][0], budget_figure(bench, colors), "budget-matched pass@k",
+                     "Each model's pass@k with k = (tokens per problem) / (its mean answer length): models "
+                     "compared at equal generation cost rather than at equal numbers of samples.")
+            if stems["answers"]:
+                emit("answers", stems["answers"][0], answers_figure(bench, colors), "answer diversity",
+                     "Entropy (nats) of each problem's distribution of final answers, per model; correct "
+                     "answers form one class and samples without an answer another. Lower: the model "
+                     "concentrates on fewer answers.")
+            for sw, stem in zip(bench.sweeps, stems["sweep"]):
+                emit("sweep", stem, sweep_figure(bench, sw, colors), f"{sw.series} over training",
+                     f"pass@1 and pass@{sw.k_max} of the checkpoints of {sw.series} against training step "
+                     "(Yue et al. 2025, Fig. 1 right).")
     return files
 
 
 __all__ = ["FigureFile", "render_figures", "figure_stems", "passk_figure", "diff_figure",
-           "histogram_figure", "coverage_figure", "cover_figure", "STYLE", "DPI"]
+           "histogram_figure", "coverage_figure", "cover_figure", "extrapolation_figure", "budget_figure",
+           "answers_figure", "sweep_figure", "STYLE", "DPI"]

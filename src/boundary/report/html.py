@@ -18,7 +18,7 @@ from urllib.parse import quote
 from boundary.analysis.analyze import Analysis
 from boundary.report._common import level_pct, model_colors, model_order, slug
 from boundary.report.figures import FigureFile
-from boundary.report.reading import benchmark_readings
+from boundary.report.reading import benchmark_readings, further_sentences, skipped_lines
 from boundary.report.tables import Table, columns
 
 CSS = """
@@ -57,6 +57,8 @@ h3 { font-size: 16px; margin: 22px 0 10px; color: #2a3640; }
 .reading h3 { margin: 0 0 6px; }
 .reading p { margin: 0; }
 .reading ul.notes { margin: 8px 0 0; padding-left: 18px; color: var(--muted); font-size: 13.5px; }
+.reading.further { margin-top: 18px; border-left-color: #009E73; }
+.reading.further p + p { margin-top: 6px; }
 .stats { color: var(--muted); font-size: 14px; margin: -4px 0 14px; }
 .grid { display: grid; align-items: start; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 16px; }
 figure.card { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px;
@@ -190,6 +192,26 @@ def _prompts_line(run_path: str | None) -> str | None:
     return "; ".join(parts) + same
 
 
+def _further_html(bench, figs: list[FigureFile], figures_rel: str) -> list[str]:
+    """The further analyses of one benchmark: a reading card (with what was skipped and why), then
+    their figures."""
+    sentences, skipped = further_sentences(bench), skipped_lines(bench)
+    if not sentences and not skipped and not figs:
+        return []
+    out = [f'<div class="reading further"><h3>{_e(bench.benchmark)}: further analyses</h3>']
+    out += [f"<p>{_e(t)}</p>" for t in sentences]
+    if not sentences:
+        out.append('<p class="empty">None of the further analyses applies to this benchmark\'s data.</p>')
+    if skipped:
+        out.append('<ul class="notes skipped">' + "".join(f"<li>{_e(x)}</li>" for x in skipped) + "</ul>")
+    out.append("</div>")
+    titles = {"extrapolation": "pass@k beyond the sampled n", "budget": "Budget matching",
+              "answers": "Answer diversity", "sweep": "Checkpoint sweeps"}
+    for kind, title in titles.items():
+        out += _figure_group(title, [f for f in figs if f.kind == kind], figures_rel)
+    return out
+
+
 def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], *,
                 figures_rel: str = "figures", tables_rel: str = "tables",
                 extras: list[tuple[str, str, str]] = ()) -> str:
@@ -254,11 +276,13 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
             p += _figure_group(f"{c.reference} vs {c.other}: difference and coverage",
                                [f for f in mine if f.pair == pair and f.kind == "diff"]
                                + [f for f in mine if f.pair == pair and f.kind == "coverage"], figures_rel)
-        placed = {id(f) for f in mine if f.kind == "passk" or f.pair is not None}
+        further_kinds = ("extrapolation", "budget", "answers", "sweep")
+        placed = {id(f) for f in mine if f.kind == "passk" or f.pair is not None or f.kind in further_kinds}
         p += _figure_group("Accuracy distribution and Cover@τ",
                            [f for f in mine if f.kind == "histogram"] + [f for f in mine if f.kind == "cover"]
                            + [f for f in mine if id(f) not in placed and f.kind not in ("histogram", "cover")],
                            figures_rel)
+        p += _further_html(b, [f for f in mine if f.kind in further_kinds], figures_rel)
         p.append("</section>")
     for anchor, title, body in extras:
         p.append(f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{body}</section>')
@@ -281,6 +305,7 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
     # ---- notes
     p.append('<section id="notes"><h2>Notes</h2>')
     notes = [(b.benchmark, n) for b in analysis.benchmarks for n in b.notes]
+    notes += [(b.benchmark, x) for b in analysis.benchmarks for x in skipped_lines(b)]
     if notes:
         p.append('<ul class="allnotes">' + "".join(f"<li><strong>{_e(bn)}</strong>: {_e(n)}</li>"
                                                    for bn, n in notes) + "</ul>")
@@ -304,6 +329,14 @@ simultaneous.</p>
 cells are expectations over k-subsets. McNemar's exact test compares the two discordant cells.
 <strong>ΔSE</strong> = pass@k_max(reference) − pass@1(other). <strong>Cover@τ</strong> is the share of
 problems with accuracy c/n ≥ τ.</p>
+<p><strong>Beyond n.</strong> Maximum-likelihood fits of the problems' success probabilities to a
+beta-binomial, and to a zero-inflated one (a share π0 of problems with p = 0), give
+pass@k = (1 − π0)(1 − B(α, β + k)/B(α, β)) for any k (Kazdan, Schaeffer et al. 2025), with a bootstrap
+interval over problems; the check refits on a subset of each problem's samples and predicts pass@n.
+<strong>Support dynamics</strong> (Wu et al. 2025): SRR = P/(P+S), NDR = E/(P+E), SDS their harmonic
+mean, NSCR = (E−S)/(P+E+S) over preserved, expanded and shrunk problems; ε = −ln ζ / k.
+<strong>Budget matching</strong> gives each model k = budget / its mean answer length.
+<strong>Answer diversity</strong> is the entropy (nats) of each problem's final answers.</p>
 <p>Generated by boundary {_e(__version__)} on {_dt.date.today().isoformat()}.</p>
 </footer></main></body></html>
 """)

@@ -159,6 +159,8 @@ def reading_lines(bench: BenchmarkAnalysis) -> list[str]:
     then one line per analysis note: what ``boundary analyze`` prints."""
     rs = benchmark_readings(bench)
     lines = [f"{r.reference} vs {r.other}: {r.text}" if len(rs) > 1 and r.other else r.text for r in rs]
+    lines += further_sentences(bench)
+    lines += skipped_lines(bench)
     return lines + [f"note: {n}" for n in bench.notes]
 
 
@@ -168,10 +170,187 @@ def reading_text(analysis: Analysis) -> str:
     for b in analysis.benchmarks:
         for r in benchmark_readings(b):
             lines.append(f"{r.title}\n{r.text}\n")
+        further = further_sentences(b)
+        if further:
+            lines.append(f"{b.benchmark}: further analyses\n" + " ".join(further) + "\n")
+        for sk in skipped_lines(b):
+            lines.append(f"Skipped ({b.benchmark}): {sk}\n")
         for n in b.notes:
             lines.append(f"Note ({b.benchmark}): {n}\n")
     return "\n".join(lines)
 
 
-__all__ = ["Reading", "readings", "benchmark_readings", "comparison_reading", "reading_text", "reading_lines",
+# --------------------------------------------------------------------------- further analyses
+def _fmt_tokens(x: float) -> str:
+    if x >= 1e6:
+        return f"{x / 1e6:.1f}M"
+    if x >= 1e4:
+        return f"{x / 1e3:.0f}k"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:.0f}"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def extrapolation_sentences(bench: BenchmarkAnalysis) -> list[str]:
+    """pass@k beyond n: the zero-inflated prediction per model, the extrapolated crossover, the check."""
+    zi = [e for e in bench.extrapolations if e.fit.zero_inflated]
+    if not zi:
+        return []
+    k_target = int(zi[0].ks[-1])
+    k_max = int(next(iter(bench.curves.values())).ks[-1])
+    lv = level_pct(zi[0].level)
+    parts = []
+    for e in zi:
+        est, lo, hi = e.at(k_target)
+        parts.append(f"{e.model} {est:.3f} ({lo:.3f}–{hi:.3f}; ceiling {e.fit.asymptote:.2f})")
+    out = [f"Beyond the sampled n, the zero-inflated beta-binomial fit predicts pass@{k_target} "
+           f"({lv} CI; ceiling = share of problems it finds solvable at all): {_join(parts)}."]
+    walls = [e.model for e in zi if e.fit.zero_mass > 0.005]
+    if walls:
+        out.append(f"The fit puts a share of problems at p = 0 for {_join(walls)}: the plain beta-binomial, "
+                   "which has no such mass, predicts these eventually solved and lies above (extrapolation "
+                   "table).")
+    # Extrapolated crossover for comparisons that do not cross within the sampled k.
+    by_model = {e.model: e for e in zi}
+    for comp in bench.comparisons:
+        if comp.crossover.k is not None or comp.reference not in by_model or comp.other not in by_model:
+            continue
+        r, o = by_model[comp.reference], by_model[comp.other]
+        beyond = r.ks > k_max
+        d = r.estimate[beyond] - o.estimate[beyond]
+        ks = r.ks[beyond]
+        if d.size and np.any(d >= 0):
+            out.append(f"Extrapolated, {comp.reference} would catch up with {comp.other} at k ≈ "
+                       f"{int(ks[np.argmax(d >= 0)])} (no crossover within the sampled k ≤ {k_max}).")
+        elif d.size:
+            out.append(f"Extrapolated, {comp.reference} stays behind {comp.other} up to k = {k_target}.")
+    checks = [c for c in bench.extrapolation_checks if c.zero_inflated]
+    if checks:
+        c0 = checks[0]
+        inside = sum(c.inside for c in checks)
+        worst = max(checks, key=lambda c: abs(c.error))
+        out.append(f"Check: fitted on {c0.fit_samples} of the {c0.k} samples per problem, the zero-inflated fit "
+                   f"predicted the measured pass@{c0.k} within its {lv} interval for {inside} of {len(checks)} "
+                   f"model{'s' if len(checks) != 1 else ''} (largest error {worst.error:+.3f}, {worst.model}: "
+                   f"predicted {worst.predicted:.3f}, measured {worst.measured:.3f}).")
+    for m, law in bench.power_laws.items():
+        out.append(f"Power law (Brown et al.) for {m}: pass@k ≈ exp({law.a:.3f}·k^{law.b:.3f}), "
+                   f"pass@{k_target} ≈ {law.pass_at_k(k_target):.3f} (R² {law.r2:.3f} in log-log space).")
+    return out
+
+
+def support_sentence(s) -> str:
+    direction = ("grew" if s.nscr > 0 else "shrank" if s.nscr < 0 else "kept its size") if s.nscr == s.nscr else \
+        "is undefined (neither model solves anything)"
+    sets = (f"{fmt_count(s.preserved, s.exact)} preserved, {fmt_count(s.shrunk, s.exact)} shrunk (only "
+            f"{s.base}), {fmt_count(s.expanded, s.exact)} expanded (only {s.other}), "
+            f"{fmt_count(s.out_of_support, s.exact)} outside both")
+    def r(x):
+        return "n/a" if x != x else f"{x:.2f}"
+    return (f"Support dynamics {s.base} → {s.other} at k = {s.k}{'' if s.exact else ' (expected counts)'}: "
+            f"{sets}; SRR {r(s.srr)}, NDR {r(s.ndr)}, SDS {r(s.sds)}, NSCR {r(s.nscr)}, so the support "
+            f"{direction}. A problem unsolved in {s.k} samples has p ≤ ε = {s.epsilon:.3g} with "
+            f"{1 - s.zeta:.0%} confidence.")
+
+
+def budget_sentences(bench: BenchmarkAnalysis) -> list[str]:
+    b = bench.budget
+    if b is None:
+        return []
+    out = []
+    lengths = ", ".join(f"{m} {_fmt_tokens(c.mean_tokens)}" for m, c in b.curves.items())
+    out.append(f"Budget matching (mean completion tokens per sample: {lengths}):")
+    for c in b.comparisons:
+        if c.budget is None:
+            out.append(f"{c.reference} and {c.other} share no budget range.")
+            continue
+        s = (f"{c.other} writes {c.length_ratio:.2f}× as many tokens per answer as {c.reference}; at "
+             f"{_fmt_tokens(c.budget)} tokens per problem ({c.reference}: {c.reference_k:.0f} samples, "
+             f"{c.other}: {c.other_k:.0f}) {c.reference} solves {c.reference_pass:.3f} and {c.other} "
+             f"{c.other_pass:.3f}")
+        if c.other_leads_at_start:
+            s += (f"; {c.other} leads at small budgets and {c.reference} catches up at "
+                  f"{_fmt_tokens(c.crossover_budget)} tokens." if c.crossover_budget is not None else
+                  f"; {c.other} leads at every common budget.")
+        else:
+            s += "."
+        out.append(s)
+    out[0] = out[0] + " " + out.pop(1) if len(out) > 1 else out[0]
+    return out
+
+
+def answers_sentence(bench: BenchmarkAnalysis) -> str | None:
+    if not bench.answers:
+        return None
+    parts = [f"{m} {d.mean_distinct:.1f} (entropy {d.mean_entropy:.2f} nats, one answer on "
+             f"{d.single_answer_share:.0%} of problems)" for m, d in bench.answers.items()]
+    s = "Answer diversity, mean distinct final answers per problem: " + _join(parts) + "."
+    ref = bench.answers.get(bench.reference) if bench.reference else None
+    if ref is not None:
+        fewer = [m for m, d in bench.answers.items() if m != bench.reference and d.mean_entropy < ref.mean_entropy]
+        more = [m for m, d in bench.answers.items() if m != bench.reference and d.mean_entropy > ref.mean_entropy]
+        if fewer:
+            s += f" {_join(fewer)} concentrate{'s' if len(fewer) == 1 else ''} on fewer answers than {bench.reference}."
+        if more:
+            s += f" {_join(more)} spread{'s' if len(more) == 1 else ''} over more answers than {bench.reference}."
+    return s
+
+
+def sweep_sentence(sw) -> str:
+    a, z = sw.points[0], sw.points[-1]
+    def trend(x0, x1):
+        return "rises" if x1 > x0 + 1e-12 else "falls" if x1 < x0 - 1e-12 else "stays"
+    s = (f"Checkpoints of {sw.series} (steps {a.step}–{z.step}): pass@1 {trend(a.pass_at_1, z.pass_at_1)} from "
+         f"{a.pass_at_1:.3f} to {z.pass_at_1:.3f} while pass@{sw.k_max} {trend(a.pass_at_kmax, z.pass_at_kmax)} "
+         f"from {a.pass_at_kmax:.3f} to {z.pass_at_kmax:.3f}")
+    if sw.base is not None:
+        s += f" ({sw.base}: pass@1 {sw.base_pass_at_1:.3f}, pass@{sw.k_max} {sw.base_pass_at_kmax:.3f})"
+    return s + "."
+
+
+def algorithms_sentence(rows) -> str | None:
+    trained = [r for r in rows if not r.is_base and r.delta_se is not None]
+    if len(trained) < 2:
+        return None
+    best = min(trained, key=lambda r: r.delta_se)
+    worst = max(trained, key=lambda r: r.delta_se)
+    base = next((r for r in rows if r.is_base), None)
+    s = (f"Algorithm table: the smallest sampling-efficiency gap is {best.model}'s (ΔSE {best.delta_se:.3f}), "
+         f"the largest {worst.model}'s ({worst.delta_se:.3f})")
+    if base is not None:
+        above = [r.model for r in trained if r.pass_at_kmax > base.pass_at_kmax]
+        s += (f"; pass@{base.k_max} above {base.model}'s ({base.pass_at_kmax:.3f}): "
+              f"{_join(above) if above else 'none of the trained models'}")
+    return s + "."
+
+
+def further_sentences(bench: BenchmarkAnalysis) -> list[str]:
+    """Sentences that read the analyses beyond the paper's core, in report order."""
+    out = extrapolation_sentences(bench)
+    out += [support_sentence(s) for s in bench.support]
+    out += budget_sentences(bench)
+    a = answers_sentence(bench)
+    if a:
+        out.append(a)
+    out += [sweep_sentence(sw) for sw in bench.sweeps]
+    a = algorithms_sentence(bench.algorithms)
+    if a:
+        out.append(a)
+    return out
+
+
+def skipped_lines(bench: BenchmarkAnalysis) -> list[str]:
+    """'budget matching skipped: the run has ...' for every analysis the data did not allow."""
+    return [s.describe() for s in bench.skipped]
+
+
+__all__ = ["further_sentences", "skipped_lines", "extrapolation_sentences", "support_sentence", "budget_sentences",
+           "answers_sentence", "sweep_sentence", "algorithms_sentence",
+           "Reading", "readings", "benchmark_readings", "comparison_reading", "reading_text", "reading_lines",
            "crossover_sentence", "coverage_sentence", "efficiency_sentence"]

@@ -169,6 +169,156 @@ def difference_rows(analysis: Analysis) -> list[Row]:
     return rows
 
 
+def _r(x, digits: int = 3) -> str:
+    return "n/a" if x is None or x != x else f"{x:.{digits}f}"
+
+
+def extrapolation_rows(analysis: Analysis) -> list[Row]:
+    """Fitted parameters and predictions beyond n, per benchmark × model × fit."""
+    rows = []
+    for b in analysis.benchmarks:
+        if not b.extrapolations:
+            continue
+        k_max = _k_max(b)
+        for e in b.extrapolations:
+            k_t = int(e.ks[-1])
+            rows.append({
+                "benchmark": b.benchmark, "model": e.model, "fit": e.fit.name,
+                "alpha": f"{e.fit.alpha:.4g}", "beta": f"{e.fit.beta:.4g}", "zero mass π0": f"{e.fit.zero_mass:.3f}",
+                "ceiling": f"{e.fit.asymptote:.3f}", f"measured pass@k_max": f"{b.curves[e.model].estimate[-1]:.3f}",
+                "fitted pass@k_max": f"{e.at(k_max)[0]:.3f}" if k_max in e.ks else "",
+                "k": k_t, "predicted pass@k": _ci(*e.at(k_t)), "AIC": f"{e.fit.aic:.1f}",
+            })
+    return rows
+
+
+def extrapolation_check_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        for c in b.extrapolation_checks:
+            rows.append({
+                "benchmark": b.benchmark, "model": c.model,
+                "fit": "zero-inflated beta-binomial" if c.zero_inflated else "beta-binomial",
+                "fit on samples": c.fit_samples, "k": c.k, "predicted": _ci(c.predicted, c.lower, c.upper),
+                "measured": f"{c.measured:.3f}", "error": f"{c.error:+.3f}", "inside CI": c.inside,
+            })
+    return rows
+
+
+def support_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        for x in b.support:
+            rows.append({
+                "benchmark": b.benchmark, "base": x.base, "other": x.other, "k": x.k,
+                "counts": "exact" if x.exact else "expected",
+                "preserved": fmt_count(x.preserved, x.exact), "shrunk": fmt_count(x.shrunk, x.exact),
+                "expanded": fmt_count(x.expanded, x.exact), "out of support": fmt_count(x.out_of_support, x.exact),
+                "SRR": _r(x.srr), "NDR": _r(x.ndr), "SDS": _r(x.sds), "NSCR": _r(x.nscr),
+                "ε (ζ)": f"{x.epsilon:.3g} ({x.zeta:g})",
+            })
+    return rows
+
+
+def budget_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        if b.budget is None:
+            continue
+        for c in b.budget.comparisons:
+            rows.append({
+                "benchmark": b.benchmark, "reference": c.reference, "other": c.other,
+                "length ratio": f"{c.length_ratio:.2f}",
+                "tokens per problem": "" if c.budget is None else f"{c.budget:,.0f}",
+                "reference k": "" if c.reference_k is None else f"{c.reference_k:.1f}",
+                "other k": "" if c.other_k is None else f"{c.other_k:.1f}",
+                "reference pass": _r(c.reference_pass), "other pass": _r(c.other_pass),
+                "catch-up budget": "" if c.crossover_budget is None else f"{c.crossover_budget:,.0f}",
+            })
+    return rows
+
+
+def budget_curve_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        if b.budget is None:
+            continue
+        for m, cv in b.budget.curves.items():
+            for x, e, k in zip(cv.budgets, cv.estimate, cv.k):
+                if np.isfinite(e):
+                    rows.append({"benchmark": b.benchmark, "model": m, "tokens_per_problem": float(x),
+                                 "k": float(k), "pass": float(e)})
+    return rows
+
+
+def answers_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        for m, d in b.answers.items():
+            rows.append({
+                "benchmark": b.benchmark, "model": m, "problems": d.problems, "samples": int(d.samples.sum()),
+                "mean distinct answers": f"{d.mean_distinct:.2f}", "median distinct": f"{d.median_distinct:g}",
+                "mean entropy (nats)": f"{d.mean_entropy:.3f}", "one answer": f"{d.single_answer_share:.1%}",
+                "no answer": f"{d.no_answer_rate:.1%}",
+            })
+    return rows
+
+
+def algorithm_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        for r in b.algorithms:
+            rows.append({
+                "benchmark": b.benchmark, "model": r.model + (" (base)" if r.is_base else ""),
+                "step": "" if r.step is None else r.step, "pass@1": _ci(r.pass_at_1, *r.pass_at_1_ci),
+                f"pass@{r.k_max}": _ci(r.pass_at_kmax, *r.pass_at_kmax_ci),
+                "ΔSE": "—" if r.delta_se is None else _ci(r.delta_se, *r.delta_se_ci),
+            })
+    return rows
+
+
+def sweep_rows(analysis: Analysis) -> list[Row]:
+    rows = []
+    for b in analysis.benchmarks:
+        for sw in b.sweeps:
+            for p in sw.points:
+                rows.append({"benchmark": b.benchmark, "run": sw.series, "step": p.step, "model": p.model,
+                             "pass@1": _ci(p.pass_at_1, *p.pass_at_1_ci),
+                             "pass@k_max": _ci(p.pass_at_kmax, *p.pass_at_kmax_ci), "k_max": sw.k_max})
+    return rows
+
+
+def further_tables(analysis: Analysis) -> list[Table]:
+    """Tables of the further analyses; only those with rows (what was skipped is said elsewhere)."""
+    lv = level_pct(analysis.config.level)
+    cands = [
+        Table("extrapolation", "pass@k beyond the sampled n", extrapolation_rows(analysis),
+              "Maximum-likelihood beta-binomial fits of the per-problem success probabilities; predicted "
+              f"pass@k = (1 − π0)(1 − B(α, β + k)/B(α, β)) with a {lv} bootstrap interval over problems; "
+              "ceiling = 1 − π0."),
+        Table("extrapolation_check", "Check of the extrapolation", extrapolation_check_rows(analysis),
+              "Fit on a random subset of each problem's samples (hypergeometric counts), prediction of pass@n, "
+              "and the pass@n measured on all samples."),
+        Table("support", "Support dynamics", support_rows(analysis),
+              "Wu et al. (2025): preserved (both solve), shrunk (only the base), expanded (only the other), out "
+              "of support; SRR = P/(P+S), NDR = E/(P+E), SDS = harmonic mean, NSCR = (E−S)/(P+E+S); "
+              "ε = −ln ζ / k bounds the success probability of an unsolved problem."),
+        Table("budget", "Budget matching", budget_rows(analysis),
+              "Models at equal generated tokens per problem: the largest budget both reach, the samples it buys "
+              "each model and their pass; catch-up budget: where the reference reaches the other model."),
+        Table("budget_curves", "Budget-matched pass at every budget", budget_curve_rows(analysis), long=True),
+        Table("answers", "Answer diversity", answers_rows(analysis),
+              "Distinct final answers per problem and answer-level entropy (nats); correct samples form one "
+              "answer, samples without an answer another."),
+        Table("algorithms", "Trained models against the base", algorithm_rows(analysis),
+              f"pass@1, pass@k_max and ΔSE = pass@k_max(base) − pass@1(model) with {lv} bootstrap intervals; "
+              "lower ΔSE is better (Yue et al. 2025, §4.3)."),
+        Table("sweep", "Checkpoint sweep", sweep_rows(analysis),
+              f"pass@1 and pass@k_max of each training run's checkpoints, by step, with {lv} intervals."),
+    ]
+    return [t for t in cands if t.rows]
+
+
 def build_tables(analysis: Analysis) -> list[Table]:
     """Every table of the report, in the order the report shows them."""
     lv = level_pct(analysis.config.level)
@@ -189,6 +339,7 @@ def build_tables(analysis: Analysis) -> list[Table]:
               "Number of problems in each accuracy bin (c/n).",
               display_rows=histogram_rows_wide(analysis)),
     ]
+    tables += [t for t in further_tables(analysis) if not t.long]
     if analysis.statuses:
         tables.append(Table("statuses", "Sample verdict statuses", status_rows(analysis),
                             "Samples per model, benchmark and verifier status."))
@@ -196,6 +347,7 @@ def build_tables(analysis: Analysis) -> list[Table]:
         Table("curves", "pass@k at every k", curve_rows(analysis), long=True),
         Table("differences", "Difference curves at every k", difference_rows(analysis), long=True),
     ]
+    tables += [t for t in further_tables(analysis) if t.long]
     return tables
 
 
@@ -251,7 +403,8 @@ _LATEX_SPECIAL = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "Δ": r"$\Delta$", "τ": r"$\tau$", "≤": r"$\leq$",
     "≥": r"$\geq$", "–": "--", "—": "---", "−": "$-$", "≈": r"$\approx$", "×": r"$\times$",
-    "…": r"\ldots{}",
+    "…": r"\ldots{}", "π": r"$\pi$", "ε": r"$\varepsilon$", "ζ": r"$\zeta$", "α": r"$\alpha$",
+    "β": r"$\beta$", "→": r"$\to$",
 }
 
 
@@ -307,5 +460,7 @@ def write_tables(analysis: Analysis, out_dir: str | Path, tables: list[Table] | 
 
 
 __all__ = ["Table", "build_tables", "write_tables", "passk_rows", "comparison_rows", "coverage_rows",
-           "efficiency_rows", "histogram_rows", "histogram_rows_wide", "status_rows", "curve_rows", "difference_rows",
+           "efficiency_rows", "extrapolation_rows", "extrapolation_check_rows", "support_rows", "budget_rows",
+           "budget_curve_rows", "answers_rows", "algorithm_rows", "sweep_rows", "further_tables", "histogram_rows",
+           "histogram_rows_wide", "status_rows", "curve_rows", "difference_rows",
            "to_csv", "to_markdown", "to_latex", "latex_escape", "columns"]
