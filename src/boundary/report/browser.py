@@ -123,8 +123,12 @@ def choose_samples(rows: list[tuple[int, str, str | None]], cap: int) -> list[in
             freq[key] += 1
             first.setdefault(key, i)
     for key, _ in sorted(freq.items(), key=lambda kv: (-kv[1], first[kv[0]])):
+        if len(chosen) >= cap:
+            break
         take(first[key])
     for i, _, _ in rows:
+        if len(chosen) >= cap:
+            break
         take(i)
     return chosen
 
