@@ -180,3 +180,38 @@ def test_matrix_and_per_problem_medians_by_hand(tmp_path):
     assert cells["rl"].mean_of_medians == pytest.approx(1.625) and cells["rl"].samples == 5
     assert sorted(perplexity_values(run, benchmark="b", scorer="base", model="rl")) == [1.1, 1.2, 1.3, 1.5, 2.0]
     assert np.all(perplexity_values(run, benchmark="b", scorer="base", model="rl", problem_id="p2") == [2.0])
+
+
+def test_spec_perplexity_block_and_cli_command(tmp_path, tiny_checkpoint):
+    """`boundary run` with a `perplexity:` block scores during the pipeline; `boundary perplexity` adds a scorer."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+    d = {"seed": 0, "template": "qwen-boxed",
+         "models": [{"name": "base", "backend": "fake", "path": str(tiny_checkpoint)},
+                    {"name": "rl", "backend": "fake", "path": str(tiny_checkpoint)}],
+         "benchmarks": [{"name": "aime24", "source": AIME, "limit": 2}],
+         "sampling": {"n": 4, "chunk_size": 4, "max_tokens": 64},
+         "analysis": {"n_boot": 20},
+         "perplexity": {"scorers": ["base"], "samples_per_problem": 2, "engine": "transformers"}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(d))
+    env = dict(os.environ, BOUNDARY_PLUGINS="tests.helpers.fake_backend", PYTHONPATH=str(ROOT))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "boundary.cli", *map(str, args)], capture_output=True,
+                              text=True, env=env, cwd=str(ROOT), timeout=600)
+    r = cli("run", tmp_path / "spec.yaml", "--run", tmp_path / "run")
+    assert r.returncode == 0, r.stderr
+    assert "perplexity: 8 samples scored by base" in r.stdout
+    t = Run(tmp_path / "run").perplexity(["scorer", "model", "sample_index"]).to_pylist()
+    assert len(t) == 8 and {x["model"] for x in t} == {"base", "rl"} and max(x["sample_index"] for x in t) == 1
+    html = (tmp_path / "run" / "report" / "index.html").read_text()
+    assert "PPL_base(Y_rl) = " in html and "Token entropy skipped" in html
+    r = cli("perplexity", tmp_path / "run", "--model", "other", "--path", tiny_checkpoint, "--engine",
+            "transformers", "--of", "rl", "--samples", "1")
+    assert r.returncode == 0, r.stderr
+    assert "2 samples scored by other" in r.stdout and "PPL_M(Y_S)" in r.stdout
+    r = cli("perplexity", tmp_path / "run", "--model", "nobody")
+    assert r.returncode == 2 and "--path DIR" in r.stderr and "Traceback" not in r.stderr
