@@ -38,7 +38,7 @@ from boundary.analysis.bootstrap import DEFAULT_LEVEL
 from boundary.analysis.passk import _as_int_array, _check_counts, pass_at_k
 from boundary.errors import AnalysisError
 
-DEFAULT_EXTRAPOLATION_BOOT = 200
+DEFAULT_EXTRAPOLATION_BOOT = 100
 _LOG_BOUNDS = (np.log(1e-4), np.log(1e5))
 _LOGIT_BOUNDS = (-25.0, 25.0)
 
