@@ -78,7 +78,7 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _where(self):
-        if self.backend in ("vllm", "transformers") and not self.path:
+        if self.backend in ("vllm", "transformers", "tiny") and not self.path:
             raise ValueError(f"model {self.name!r} uses backend {self.backend!r} and needs `path` "
                              "(a checkpoint directory or hub id)")
         if self.backend == "openai" and not self.endpoint:

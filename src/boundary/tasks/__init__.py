@@ -35,6 +35,9 @@ def load_benchmark(name: str, source: str | Path | None = None, **mapping: Any) 
     if unknown:
         raise InputError(f"unknown field-mapping key(s) {sorted(unknown)} for benchmark {name!r}; "
                          f"allowed: {', '.join(MAPPING_KEYS)} (and split, revision for the hub).")
+    if name.strip().lower() in ("countdown", "countdown-hard") and not mapping and not hub_keys:
+        from boundary.organism.benchmark import load_countdown
+        return load_countdown(name.strip().lower(), source)
     from boundary.tasks import code as _code
     code_name = _code._ALIASES.get(name.strip().lower(), name.strip().lower())
     if code_name in _code.CODE_BENCHMARKS and not mapping:

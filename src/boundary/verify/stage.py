@@ -61,7 +61,8 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
 
     Math problems go to the math verifier, code problems (``metadata["kind"] == "code"``) to the
-    sandboxed code executor (``code_config``: a ``CodeVerifyConfig``, default settings).
+    sandboxed code executor (``code_config``: a ``CodeVerifyConfig``, default settings), the
+    model organism's Countdown problems (``"countdown"``) to its exact checker.
     """
     run = run if isinstance(run, Run) else Run(run)
     run.remove_stale_temporaries()
@@ -70,7 +71,7 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
     done = set(zip(*(v[c].to_pylist() for c in v.column_names)))
     statuses: Counter = Counter()
     verified = skipped = 0
-    bufs: dict[str, tuple[list, list]] = {"math": ([], []), "code": ([], [])}
+    bufs: dict[str, tuple[list, list]] = {"math": ([], []), "code": ([], []), "countdown": ([], [])}
     engines: dict[str, object] = {}
     verifier_names: dict[str, str] = {}
 
@@ -79,6 +80,10 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
             if kind == "math":
                 engines[kind] = MathVerifier(config)
                 verifier_names[kind] = config.verifier
+            elif kind == "countdown":
+                from boundary.organism.verify import CountdownVerifier
+                engines[kind] = CountdownVerifier()
+                verifier_names[kind] = CountdownVerifier.verifier
             else:
                 from boundary.verify.code import CodeVerifier, CodeVerifyConfig
                 e = CodeVerifier(code_config or CodeVerifyConfig())
@@ -123,6 +128,10 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
                     from boundary.verify.code import CodeItem
                     kind = "code"
                     item = CodeItem(text or "", Problem(b, p, _question, ref or "", meta), fr)
+                elif meta.get("kind") == "countdown":
+                    from boundary.organism.verify import CountdownItem, countdown_from_metadata
+                    kind = "countdown"
+                    item = CountdownItem(text or "", countdown_from_metadata(meta), fr)
                 else:
                     if ref is None:
                         raise StoreError(f"{run.path}: problem {p!r} of benchmark {b!r} has no reference answer.")
@@ -135,6 +144,7 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
                     flush(kind)
         flush("math")
         flush("code")
+        flush("countdown")
         checks = getattr(engines.get("math"), "checks", 0)
     finally:
         for e in engines.values():
@@ -171,7 +181,7 @@ def compare_graders(run: Run | str, a: MathVerifyConfig = MathVerifyConfig(),
             cols = batch.to_pydict()
             keys, items = [], []
             for m, bench, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
-                if (bench, p) not in problems or problems[(bench, p)][2].get("kind") == "code":
+                if (bench, p) not in problems or problems[(bench, p)][2].get("kind") in ("code", "countdown"):
                     continue
                 ref, hints, _, _ = problems[(bench, p)]
                 keys.append((m, bench, p, j, ref))

@@ -1,6 +1,7 @@
 """Registry of sampling backends. A backend factory takes the model's spec and returns a Backend.
 
-Built-in: ``vllm`` (offline engine), ``openai`` (OpenAI-compatible HTTP server), ``transformers``.
+Built-in: ``vllm`` (offline engine), ``openai`` (OpenAI-compatible HTTP server), ``transformers``,
+``tiny`` (the model organism's batched CPU sampler for small Qwen2 checkpoints).
 Tests and plugins add their own with ``register_backend`` — the same path as the built-ins.
 """
 
@@ -17,6 +18,7 @@ BACKENDS: dict[str, Any] = {
     "vllm": "boundary.sampling.backends.vllm:VLLMBackend",
     "openai": "boundary.sampling.backends.openai:OpenAIBackend",
     "transformers": "boundary.sampling.backends.hf:TransformersBackend",
+    "tiny": "boundary.sampling.backends.tiny:TinyBackend",
 }
 
 

@@ -1,0 +1,137 @@
+"""``backend: tiny``: the organism's batched KV-cache sampler for small Qwen2 checkpoints on CPU.
+
+For models of a few hundred thousand parameters (the model organism) per-call overhead, not
+arithmetic, dominates ``generate`` and vLLM; this backend runs
+:class:`boundary.organism.sampler.TinySampler` on the weights that transformers loads, many
+chunks per batch (``bench/bench_organism_sampler.py`` has the figures). Use vLLM or transformers
+for real models: this backend refuses checkpoints that are not Qwen2 with default RoPE.
+
+Determinism: sample i of a chunk is drawn with seed ``chunk seed + i`` by a counter-based hash,
+so it depends on its prompt and seed only, as with vLLM. Stops: end-of-sequence and
+``params.stop`` strings (the text is cut before the stop string). Logprobs: of the sampled
+tokens under the model at temperature 1 (vLLM's default raw logprobs).
+
+``engine_args``: ``num_threads`` (default 1 thread per process, which avoids stalls on shared
+cores), ``rows`` (samples per batch, default 4096).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from boundary.errors import BoundaryError
+from boundary.sampling.backends.base import Backend
+from boundary.sampling.backends.hf import check_model_path
+from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
+
+
+class TinyBackend(Backend):
+    name = "tiny"
+
+    def __init__(self, model_spec):
+        self.spec = model_spec
+        path = check_model_path(model_spec.path, model=model_spec.name, backend="tiny")
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError as e:
+            raise BoundaryError(f"model {model_spec.name!r} uses backend 'tiny', which needs torch and transformers "
+                                f"({e}). Install them with: pip install 'boundary[hf]' torch==2.13.0.") from e
+        from boundary.organism.sampler import TinySampler
+
+        args = dict(model_spec.engine_args)
+        torch.set_num_threads(int(args.pop("num_threads", 1)))
+        self.rows = int(args.pop("rows", 4096))
+        if args:
+            raise BoundaryError(f"model {model_spec.name!r}: backend 'tiny' takes engine_args num_threads and rows, "
+                                f"not {sorted(args)}.")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        except Exception as e:
+            raise BoundaryError(f"model {model_spec.name!r}: transformers could not load {path!r}: "
+                                f"{type(e).__name__}: {e}") from e
+        if model.config.model_type != "qwen2":
+            raise BoundaryError(f"model {model_spec.name!r}: backend 'tiny' runs Qwen2 checkpoints only, and {path!r} "
+                                f"is {model.config.model_type!r}; use backend 'transformers' or 'vllm'.")
+        eos = model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        self.eos_id = int(eos[0] if isinstance(eos, (list, tuple)) else eos)
+        try:
+            self.sampler = TinySampler(model, eos_id=self.eos_id)
+        except ValueError as e:
+            raise BoundaryError(f"model {model_spec.name!r}: {e}") from e
+        self.max_len = model_spec.max_model_len or model.config.max_position_embeddings
+        self._dtype = str(model.dtype).removeprefix("torch.")
+        self._torch = torch
+
+    def _ids(self, r: ChunkRequest) -> list[int]:
+        if r.messages is not None:
+            msgs = [{"role": role, "content": content} for role, content in r.messages]
+            text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+            return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return list(self.tokenizer(r.prompt, add_special_tokens=False)["input_ids"])
+
+    def generate(self, requests: Sequence[ChunkRequest], params: SamplingParams
+                 ) -> Iterator[tuple[ChunkRequest, list[Completion]]]:
+        batch: list[tuple[ChunkRequest, list[int]]] = []
+        size = 0
+        for r in requests:
+            if batch and size + r.n > self.rows:
+                yield from self._run(batch, params)
+                batch, size = [], 0
+            batch.append((r, self._ids(r)))
+            size += r.n
+        if batch:
+            yield from self._run(batch, params)
+
+    def _run(self, batch, params: SamplingParams):
+        longest = max(len(ids) for _, ids in batch)
+        max_new = min(params.max_tokens, self.max_len - longest)
+        if max_new <= 0:
+            raise BoundaryError(f"model {self.spec.name!r}: a prompt of {longest} tokens leaves no room to generate "
+                                f"within {self.max_len} positions; shorten the prompt or the template.")
+        prompts, seeds = [], []
+        for r, ids in batch:
+            prompts.extend([ids] * r.n)
+            seeds.extend(r.seed + i for i in range(r.n))
+        samples = self.sampler.sample(prompts, seeds, max_new_tokens=max_new, temperature=params.temperature,
+                                      top_p=params.top_p)
+        k = 0
+        for r, ids in batch:
+            comps = []
+            for s in samples[k:k + r.n]:
+                comps.append(self._completion(s, len(ids), params))
+            k += r.n
+            yield r, comps
+
+    def _completion(self, s, n_prompt: int, params: SamplingParams) -> Completion:
+        toks = list(s.tokens)
+        text = self.tokenizer.decode(toks, skip_special_tokens=True)
+        count = len(toks) + (1 if s.finished else 0)
+        reason = "stop" if s.finished else "length"
+        lps = list(s.token_logprobs)
+        cut = min((p for p in (text.find(x) for x in params.stop if x) if p >= 0), default=-1)
+        if cut >= 0:                       # one token per character for the organism's tokenizer
+            lo = next(j for j in range(1, len(toks) + 1)
+                      if any(x and x in self.tokenizer.decode(toks[:j], skip_special_tokens=True)
+                             for x in params.stop))
+            text, count, reason, lps = text[:cut], lo, "stop", lps[:lo]
+        return Completion(text=text, finish_reason=reason, prompt_tokens=n_prompt, completion_tokens=count,
+                          logprobs=tuple(lps[:count]) if params.logprobs else None)
+
+    def info(self) -> dict[str, Any]:
+        try:
+            version = importlib.metadata.version("boundary")
+        except importlib.metadata.PackageNotFoundError:     # pragma: no cover
+            version = None
+        return {"backend": "tiny", "engine": "boundary.organism.sampler", "version": version,
+                "torch": self._torch.__version__, "dtype": "float32", "weights_dtype": self._dtype,
+                "tensor_parallel_size": 1, "rows": self.rows, "num_threads": self._torch.get_num_threads(),
+                "path": self.spec.path}
+
+    def close(self) -> None:
+        self.sampler = None
