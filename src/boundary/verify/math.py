@@ -22,6 +22,7 @@ grader of ``verify/strict.py`` behind the same interface (``boundary verify --co
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,9 @@ from typing import Any
 from boundary.verify.verdict import Verdict
 
 GRADERS = ("boundary", "strict")
+#: Distinct pairs a worker checks before it is replaced (bounded caches; the pool's memory limit
+#: catches any leak from outside).
+WORKER_MAX_TASKS = 20_000
 VERIFIER_VERSION = "boundary-math/1"
 _MAX_STORED_ANSWER = 2000
 
@@ -103,6 +107,16 @@ def _too_complex(s: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=2048)
+def _parse_cached(s: str) -> tuple:
+    """math-verify's parse of a normalized answer, once per worker: a reference is parsed once for
+    all the answers compared with it (SymPy objects are immutable, so sharing them is safe).
+    Exceptions are not cached; they propagate to the worker, which records an error."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
+    config = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
+    return tuple(parse(f"${s}$", extraction_config=config, parsing_timeout=None, raise_on_error=True))
+
+
 def _symbolic(na: str, nr: str) -> tuple[str, str, str | None]:
     import logging
     why = _too_complex(na)
@@ -110,18 +124,17 @@ def _symbolic(na: str, nr: str) -> tuple[str, str, str | None]:
         # undecided, not "wrong": recorded as an error with the reason, never counted correct
         return "error", "guard", f"answer too complex to check symbolically ({why})"
 
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+    from math_verify import verify
     # We disable math-verify's own signal-based timeouts (the worker is killed from outside
     # instead); silence its warning that says so on every call.
     logging.getLogger("math_verify").setLevel(logging.ERROR)
-    config = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
-    gold = parse(f"${nr}$", extraction_config=config, parsing_timeout=None, raise_on_error=True)
+    gold = _parse_cached(nr)
     if not gold:
         return "wrong", "symbolic", "reference not parseable; normalized strings differ"
-    pred = parse(f"${na}$", extraction_config=config, parsing_timeout=None, raise_on_error=True)
+    pred = _parse_cached(na)
     if not pred:
         return "wrong", "symbolic", "answer not parseable; normalized strings differ"
-    if not verify(gold, pred, timeout_seconds=None, raise_on_error=True):
+    if not verify(list(gold), list(pred), timeout_seconds=None, raise_on_error=True):
         return "wrong", "symbolic", None
     # math-verify rounds floats to 6 decimals and compares tiny values loosely: re-check numbers.
     g, p = gold[0], pred[0]
@@ -147,6 +160,34 @@ _BASE = re.compile(r"([0-9A-Za-z]+)_\{?(\d+)\}?")
 # operator runs no well-formed LaTeX answer contains; math-verify's parser would read only the part
 # before them (`2 ** 3` -> 2, `1 +* 9` -> 1) and accept a malformed answer
 _MALFORMED = re.compile(r"\*\*|[-+*/]\s*[*/]|(?<!\\)&|//")
+# a fraction or root with an empty argument: \frac{3}{}, \sqrt{}
+_EMPTY_ARG = re.compile(r"\\[dt]?frac\s*(?:\{\s*\}|\{[^{}]*\}\s*\{\s*\})|\\sqrt\s*\{\s*\}")
+_DELIMS = re.compile(r"\\[{}]|\\(?:left|right|big|Big|bigg|Bigg)[lr]?\s*(?:\\[{}|]|[.()\[\]|])|[{}()\[\]]")
+
+
+def _unbalanced(s: str) -> str | None:
+    """Why ``s`` is not a well-formed answer (unbalanced braces or brackets, an empty fraction
+    argument), or None. Intervals may mix brackets: ``[2, 5)`` is balanced. A ``\\left.`` or
+    ``\\right.`` (invisible delimiter) makes the bracket count meaningless: no verdict."""
+    if _EMPTY_ARG.search(s):
+        return "an empty argument to \\frac or \\sqrt"
+    braces = brackets = 0
+    for m in _DELIMS.finditer(s):
+        tok = m.group(0)
+        if tok.endswith("."):
+            return None
+        last = tok[-1]
+        if tok in ("{", "}"):
+            braces += 1 if tok == "{" else -1
+        elif last in "([" or tok.endswith("\\{"):
+            brackets += 1
+        elif last in ")]" or tok.endswith("\\}"):
+            brackets -= 1
+        if braces < 0 or brackets < 0:
+            return "a closing bracket before its opening one"
+    if braces or brackets:
+        return "unbalanced braces or brackets"
+    return None
 
 
 _COMMANDS = re.compile(r"\\[a-zA-Z]+")
@@ -171,8 +212,12 @@ def _is_structured(s: str) -> bool:
     return bool(items and len(items) > 1)
 
 
+_TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
+
+
 def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None]:
     from boundary.verify.normalize import normalize_answer, parse_number
+    from boundary.verify.numeval import differ, differ_items, evaluate
     na, nr = normalize_answer(answer, hints), normalize_answer(reference, hints)
     if not na:
         return "no_answer", "normalize", "answer is empty after normalization"
@@ -187,16 +232,32 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         return ("correct" if same else "wrong"), "string", "numbers in a base: digits and base compared"
     if _MALFORMED.search(na) and "\\begin" not in na and not _MALFORMED.search(nr):
         return "wrong", "malformed", "the answer is not well-formed (operator run such as ** or +*)"
+    why = _unbalanced(na)
+    if why is not None and _unbalanced(nr) is None:
+        return "wrong", "malformed", f"the answer is not well-formed ({why})"
     xa, xr = parse_number(na), parse_number(nr)
     if xa is not None and xr is not None:
         return ("correct" if xa == xr else "wrong"), "numeric", None
-    if (xa is None) != (xr is None):
-        # a plain number against an expression in free variables (46 vs p - q) or a tuple,
-        # interval or set: different kinds of answer, no need for SymPy
+    # closed-form constants (3\sqrt{13}, 288\pi, 6-5i, ...): evaluated in interval arithmetic,
+    # which proves most wrong answers different without SymPy (never decides "correct")
+    va, vr = evaluate(na), evaluate(nr)
+    if va is not None and vr is not None:
+        if differ(va, vr):
+            return "wrong", "numeric", "values differ (interval arithmetic)"
+    ca, cr = xa is not None or va is not None, xr is not None or vr is not None
+    if ca != cr:
+        # a constant against an expression in free variables (46 vs p - q), a tuple, interval or
+        # set, or a word answer: different kinds of answer, no need for SymPy
         # (free variables only on the reference side: an answer like "x = 2 + 3 = 5" still goes on)
-        other = nr if xa is not None else na
-        if (xa is not None and _has_free_variables(nr)) or _is_structured(other):
-            return "wrong", "type", "a number against an expression with variables or a tuple/interval/set"
+        other = nr if ca else na
+        if (ca and (_has_free_variables(nr) or _TEXT_ONLY.fullmatch(nr))) or _is_structured(other):
+            return "wrong", "type", "a number against an expression with variables, a word, or a tuple/interval/set"
+    if not ca and not cr:
+        if differ_items(na, nr):
+            return "wrong", "numeric", "tuples/intervals with a differing coordinate (interval arithmetic)"
+        wa, wr = evaluate(na, variables=True), evaluate(nr, variables=True)
+        if wa is not None and wr is not None and differ(wa, wr):
+            return "wrong", "numeric", "expressions differ at a sample point (interval arithmetic)"
     return _symbolic(na, nr)
 
 
@@ -219,6 +280,24 @@ def _grade_multiset(answer: str, reference: str, hints: Mapping) -> tuple[str, s
     return "correct", "multiset", None
 
 
+#: Answers longer than this skip normalization (its regular expressions cost ~0.5 s on 200 KB):
+#: a digit string is compared as digits, anything else is undecided (it would reach the guard).
+HUGE_ANSWER = 10 * GUARD_MAX_CHARS
+_HUGE_DIGITS = re.compile(r"\s*(-?)\s*(\d+)\s*")
+
+
+def _grade_huge(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None]:
+    from boundary.verify.normalize import normalize_answer
+    m = _HUGE_DIGITS.fullmatch(answer)
+    if m is not None:
+        nr = normalize_answer(reference, hints)
+        if _DIGITS.fullmatch(nr):
+            same = (m.group(1) == "-") == nr.startswith("-") and \
+                m.group(2).lstrip("0") == nr.lstrip("-").lstrip("0")
+            return ("correct" if same else "wrong"), "numeric", None
+    return "error", "guard", f"answer too long to check ({len(answer)} characters > {HUGE_ANSWER})"
+
+
 def grade(answer: str, reference: str, hints_json: str, grader: str) -> tuple[str, str, str | None]:
     """Runs in a worker process: grade one distinct (answer, reference) pair."""
     import sys
@@ -226,6 +305,8 @@ def grade(answer: str, reference: str, hints_json: str, grader: str) -> tuple[st
     # time limit bounds the quadratic conversion
     sys.set_int_max_str_digits(0)
     hints = json.loads(hints_json) if hints_json else {}
+    if grader != "strict" and len(answer) > HUGE_ANSWER >= len(reference):
+        return _grade_huge(answer, reference, hints)
     if grader != "strict":
         from boundary.verify.units import convert_to_problem_unit
         answer = convert_to_problem_unit(answer, reference, hints)
@@ -238,6 +319,31 @@ def grade(answer: str, reference: str, hints_json: str, grader: str) -> tuple[st
         if multi is not None:
             return multi
     return _grade_one(answer, reference, hints)
+
+
+#: Typical pairs graded once in the workers' forkserver (``boundary.verify.warm``): most of
+#: them reach math-verify, so its parser tables (ANTLR builds its DFA lazily, per process), SymPy's
+#: caches and the normalizer's patterns are built once, before any worker is forked from it.
+_WARM_UP = (
+    ("\\frac{\\pi}{2}", "\\pi/2"), ("\\sqrt{117}", "3\\sqrt{13}"), ("2x+1", "1+2x"),
+    ("x^2-1", "(x-1)(x+1)"), ("(x,\\frac{\\pi}{2})", "\\left( x, \\pi/2 \\right)"),
+    ("[2,\\sqrt{25})", "[2, 5)"), ("(-\\infty,2)\\cup(3,\\infty)", "(-\\infty, 2) \\cup (4, \\infty)"),
+    ("\\{1,2\\}", "\\{2,1\\}"), ("6-5i", "6 - \\sqrt{25}i"), ("x = 3", "x = \\sqrt{9}"),
+    ("\\text{even}", "\\text{odd}"),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 3 \\end{pmatrix}"),
+    ("5x - 7y + 11z + 4 = 0", "5x-7y+11z+5=0"), ("4210_{5}", "555"), ("\\undefinedmacro{3}", "3"),
+    ("12\\pi", "37.69"), ("0.5", "\\frac{1}{2}"), ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"),
+)
+
+
+def warm_up() -> None:
+    """Grade ``_WARM_UP`` in this process, ignoring every failure (a warm-up must never stop the
+    forkserver from starting)."""
+    for answer, reference in _WARM_UP:
+        try:
+            grade(answer, reference, "", "boundary")
+        except Exception:
+            pass
 
 
 # ----------------------------------------------------------------------------------- parent side
@@ -286,8 +392,11 @@ class MathVerifier:
             from boundary.verify.pool import WorkerPool
             self._pool = WorkerPool("boundary.verify.math:grade", workers=self.config.workers,
                                     timeout_s=self.config.timeout_s, memory_mb=self.config.memory_mb,
+                                    # a worker's caches (parsed references) are worth keeping; its
+                                    # memory is watched from outside anyway
+                                    max_tasks=WORKER_MAX_TASKS,
                                     preload=("math_verify", "sympy", "boundary.verify.normalize",
-                                             "boundary.verify.strict"))
+                                             "boundary.verify.strict", "boundary.verify.warm"))
         return self._pool
 
     def verify(self, response: str, reference: str, *, hints: Mapping | None = None,

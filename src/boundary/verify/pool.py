@@ -26,6 +26,11 @@ from multiprocessing.connection import wait
 from typing import Any
 
 _BOOT_TIMEOUT_S = 300.0
+#: Items a worker holds at once (one running, the rest waiting in its pipe).
+PIPELINE_DEPTH = 4
+#: Most bytes queued in a *busy* worker's pipe (Linux pipes hold 64 KB; a full pipe would block
+#: the parent in send, where it could not enforce time limits).
+PIPELINE_BYTES = 16 * 1024
 
 #: Statuses of one item's result.
 OK, TIMEOUT, ERROR = "ok", "timeout", "error"
@@ -133,7 +138,9 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main, args=(child, target, memory_mb), daemon=True)
         self.proc.start()
         child.close()
-        self.task: int | None = None
+        self.inflight: deque[tuple[int, int]] = deque()
+        """Items sent and not yet answered, in order: (index, pickled size); the first runs."""
+        self.inflight_bytes = 0
         self.deadline = 0.0
         self.done = 0
         self.ready = False
@@ -182,45 +189,76 @@ class WorkerPool:
         while len(self._workers) < self.n_workers:
             self._workers.append(self._start())
 
-    def _replace(self, w: _Worker) -> None:
+    def _replace(self, w: _Worker, requeue: deque | None = None) -> None:
+        """Kill ``w`` and start a fresh worker in its place; the items still queued in ``w``
+        (sent, not answered) go back to the front of ``requeue``, in order."""
+        if requeue is not None:
+            requeue.extendleft(reversed([i for i, _ in w.inflight]))
+        w.inflight.clear()
+        w.inflight_bytes = 0
         w.kill()
         self._workers[self._workers.index(w)] = self._start()
         self.restarts += 1
 
     def map(self, arg_tuples: Sequence[tuple], progress: Callable[[int], None] | None = None) -> list[Outcome]:
-        """Outcomes in the order of ``arg_tuples``. Never raises for a failing item."""
+        """Outcomes in the order of ``arg_tuples``. Never raises for a failing item.
+
+        Items are pipelined: a worker holds up to ``PIPELINE_DEPTH`` items (the one it runs and
+        the next ones, waiting in its pipe), so it never idles for a round trip to the parent.
+        The time limit still applies to one item at a time: a worker runs its items in order, and
+        the clock of the next item starts when the previous result arrives. When an item times
+        out, crashes or exceeds the memory limit, it alone gets that outcome; the items queued
+        behind it go back to the queue and run on a fresh worker."""
+        from multiprocessing.reduction import ForkingPickler
+
         results: list[Outcome | None] = [None] * len(arg_tuples)
         queue = deque(range(len(arg_tuples)))
         self._ensure()
-        pending = 0
+        payloads: dict[int, bytes] = {}
+
+        def payload(i: int) -> bytes:
+            if i not in payloads:
+                payloads[i] = bytes(ForkingPickler.dumps((i, arg_tuples[i])))
+            return payloads[i]
 
         def feed(w: _Worker) -> None:
-            nonlocal pending
-            if queue and w.task is None and w.ready:
-                i = queue.popleft()
-                try:
-                    w.conn.send((i, arg_tuples[i]))
-                except (BrokenPipeError, OSError):
-                    queue.appendleft(i)
-                    self._replace(w)
+            while queue and w.ready and len(w.inflight) < PIPELINE_DEPTH \
+                    and w.done + len(w.inflight) < self.max_tasks:
+                i = queue[0]
+                data = payload(i)
+                # A busy worker's pipe must never fill (the parent would block in send and could
+                # no longer enforce time limits): big items go only to an idle worker, which is
+                # reading its pipe.
+                if w.inflight and w.inflight_bytes + len(data) > PIPELINE_BYTES:
                     return
-                w.task, w.deadline = i, time.monotonic() + self.timeout_s
-                pending += 1
+                try:
+                    w.conn.send_bytes(data)
+                except (BrokenPipeError, OSError):
+                    self._replace(w, requeue=queue)
+                    return
+                queue.popleft()
+                payloads.pop(i, None)
+                if not w.inflight:
+                    w.deadline = time.monotonic() + self.timeout_s
+                w.inflight.append((i, len(data)))
+                w.inflight_bytes += len(data)
 
         def finish(w: _Worker, outcome: Outcome, replace: bool) -> None:
-            """Record the outcome of ``w``'s item; replace the worker if it must not be reused."""
-            nonlocal pending
-            results[w.task] = outcome
-            w.task = None
-            pending -= 1
+            """Record the outcome of ``w``'s current item; replace the worker if it must not be
+            reused (its queued items go back to the front of the queue)."""
+            i, nbytes = w.inflight.popleft()
+            w.inflight_bytes -= nbytes
+            results[i] = outcome
             if replace:
-                self._replace(w)
+                self._replace(w, requeue=queue)
+            elif w.inflight:
+                w.deadline = time.monotonic() + self.timeout_s
             if progress:
                 progress(1)
 
         for w in list(self._workers):
             feed(w)
-        while pending or queue:
+        while queue or any(w.inflight for w in self._workers):
             booting = [w for w in self._workers if not w.ready]
             for w in booting:
                 if w.conn.poll():
@@ -229,13 +267,13 @@ class WorkerPool:
                     except (EOFError, OSError):
                         w.ready = False
                     if not w.ready:
-                        self._replace(w)
+                        self._replace(w, requeue=queue)
                 elif time.monotonic() - w.started > _BOOT_TIMEOUT_S:
                     raise RuntimeError(f"a verifier worker did not start within {_BOOT_TIMEOUT_S:g} s "
                                        f"(target {self.target}); is the machine out of memory?")
             for w in list(self._workers):
                 feed(w)
-            busy = [w for w in self._workers if w.task is not None]
+            busy = [w for w in self._workers if w.inflight]
             booting = [w for w in self._workers if not w.ready]
             if not busy:
                 if booting:
@@ -251,17 +289,24 @@ class WorkerPool:
 
             for w in list(busy):
                 if w.conn in ready:
-                    try:
-                        task_id, status, value, detail = w.conn.recv()
-                    except (EOFError, OSError):
-                        w.proc.join(timeout=5)
-                        finish(w, Outcome(ERROR, None, f"worker died (exit code {w.proc.exitcode})"), True)
-                        continue
-                    w.done += 1
-                    # After a MemoryError the worker's heap may be in a bad state: replace it.
-                    memory = status == ERROR and (detail or "").startswith("memory")
-                    finish(w, Outcome(status, value, detail),
-                           memory or not w.proc.is_alive() or w.done >= self.max_tasks)
+                    # drain every result that has arrived, then refill the pipe
+                    while w.inflight and w.conn.poll():
+                        try:
+                            task_id, status, value, detail = w.conn.recv()
+                        except (EOFError, OSError):
+                            w.proc.join(timeout=5)
+                            finish(w, Outcome(ERROR, None, f"worker died (exit code {w.proc.exitcode})"), True)
+                            break
+                        if task_id != w.inflight[0][0]:       # cannot happen: items run in order
+                            finish(w, Outcome(ERROR, None, "worker protocol error"), True)
+                            break
+                        w.done += 1
+                        # After a MemoryError the worker's heap may be in a bad state: replace it.
+                        memory = status == ERROR and (detail or "").startswith("memory")
+                        finish(w, Outcome(status, value, detail),
+                               memory or not w.proc.is_alive() or w.done >= self.max_tasks)
+                        if memory or w not in self._workers:
+                            break
                 elif self.memory_mb and _rss_mb(w.proc.pid) > self.memory_mb:
                     finish(w, Outcome(ERROR, None, f"memory limit of {self.memory_mb} MB exceeded; worker killed"),
                            True)
