@@ -129,7 +129,30 @@ _CHAIN_GAP = re.compile(
     r"|\b[a-zA-Z](?:_\{?\w+\}?)?\s*=)*")
 
 
+def _single_box(text: str) -> Extraction | None:
+    """Fast path for the common response: exactly one ``\\boxed{...}`` with no brace inside.
+    None means "not that case" (the general scan decides). Same result as the general scan: with
+    no other box and no ``{`` before the first ``}``, that ``}`` closes the box."""
+    i = text.rfind("\\boxed")
+    if i < 0 or text.rfind("\\boxed", 0, i) >= 0 or "\\fbox" in text:
+        return None
+    j = i + len("\\boxed")
+    if j >= len(text) or text[j] != "{":
+        return None
+    k = text.find("}", j + 1)
+    if k < 0:
+        return None
+    content = text[j + 1:k]
+    if "{" in content:
+        return None
+    content = content.strip()
+    return Extraction(content, "boxed") if content else _NONE
+
+
 def _boxes(text: str) -> Extraction | None:
+    fast = _single_box(text)
+    if fast is not None:
+        return fast
     braces = _BraceMatcher(text)
     items: list[str] = []
     method = None

@@ -359,6 +359,9 @@ class MathItem:
     """``length`` marks a sample cut off by the token limit."""
 
 
+_NO_ANSWER = Verdict("no_answer", None, "extract", "no final answer found")
+
+
 def _as_item(x) -> MathItem:
     if isinstance(x, MathItem):
         return x
@@ -404,44 +407,58 @@ class MathVerifier:
         return self.verify_batch([MathItem(response, reference, hints, finish_reason)])[0]
 
     def verify_batch(self, items: Iterable, progress: Callable[[int], None] | None = None) -> list[Verdict]:
-        """Verdicts for many samples, in order. Each distinct (answer, reference) is checked once."""
+        """Verdicts for many samples, in order. Each distinct (answer, reference) is checked once.
+
+        Answers are extracted while the workers check the pairs found so far (the pool takes the
+        pairs from a generator), so extraction in this process overlaps with checking."""
         from boundary.verify.extract import extract_answer
         items = [_as_item(x) for x in items]
         out: list[Verdict | None] = [None] * len(items)
-        pending: dict[tuple, None] = {}      # distinct uncached keys, in first-seen order
         item_keys: list[tuple | None] = [None] * len(items)
-        for i, it in enumerate(items):
-            if not isinstance(it.response, str) or not isinstance(it.reference, str):
-                out[i] = Verdict("error", None, "input", "response and reference must be strings")
-                continue
-            ext = extract_answer(it.response, last_number_fallback=self.config.last_number_fallback)
-            shown = None if ext.answer is None else ext.answer[:_MAX_STORED_ANSWER]
-            if it.finish_reason == "length" and not self.config.allow_truncated:
-                out[i] = Verdict("truncated", shown, "finish_reason", "hit the length limit")
-                continue
-            if ext.answer is None or not ext.answer.strip():
-                out[i] = Verdict("no_answer", None, "extract", "no final answer found")
-                continue
-            hints = json.dumps(dict(it.hints), sort_keys=True, default=str) if it.hints else ""
-            key = (ext.answer, it.reference, hints, self.config.grader)
-            item_keys[i] = key
-            if key in self.cache:
-                continue
-            pending.setdefault(key)
-        if pending:
-            outcomes = self._get_pool().map(list(pending), progress=None)
-            self.checks += len(pending)
-            for key, o in zip(pending, outcomes):
-                if o.status == "ok":
-                    self.cache[key] = tuple(o.value)
-                else:
-                    self.cache[key] = (o.status, "worker", o.detail)
+        pending: list[tuple] = []            # distinct uncached keys, in first-seen order
+        seen: set[tuple] = set()
+        grader, fallback = self.config.grader, self.config.last_number_fallback
+        allow_truncated = self.config.allow_truncated
+
+        def new_keys():
+            for i, it in enumerate(items):
+                if not isinstance(it.response, str) or not isinstance(it.reference, str):
+                    out[i] = Verdict("error", None, "input", "response and reference must be strings")
+                    continue
+                ext = extract_answer(it.response, last_number_fallback=fallback)
+                if it.finish_reason == "length" and not allow_truncated:
+                    shown = None if ext.answer is None else ext.answer[:_MAX_STORED_ANSWER]
+                    out[i] = Verdict("truncated", shown, "finish_reason", "hit the length limit")
+                    continue
+                if ext.answer is None or not ext.answer.strip():
+                    out[i] = _NO_ANSWER
+                    continue
+                hints = json.dumps(dict(it.hints), sort_keys=True, default=str) if it.hints else ""
+                key = (ext.answer, it.reference, hints, grader)
+                item_keys[i] = key
+                if key in self.cache or key in seen:
+                    continue
+                seen.add(key)
+                pending.append(key)
+                yield key
+
+        outcomes = self._get_pool().map(new_keys(), progress=None)
+        self.checks += len(pending)
+        for key, o in zip(pending, outcomes):
+            if o.status == "ok":
+                self.cache[key] = tuple(o.value)
+            else:
+                self.cache[key] = (o.status, "worker", o.detail)
+        shared: dict[tuple, Verdict] = {}     # verdicts are immutable: one per distinct key
         for i, key in enumerate(item_keys):
             if out[i] is None:
-                status, path, detail = self.cache[key]
-                out[i] = Verdict(status, key[0][:_MAX_STORED_ANSWER], path, detail)
-            if progress:
-                progress(1)
+                v = shared.get(key)
+                if v is None:
+                    status, path, detail = self.cache[key]
+                    v = shared[key] = Verdict(status, key[0][:_MAX_STORED_ANSWER], path, detail)
+                out[i] = v
+        if progress:
+            progress(len(items))
         return out  # type: ignore[return-value]
 
     def close(self) -> None:

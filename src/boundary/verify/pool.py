@@ -20,7 +20,7 @@ import multiprocessing as mp
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
@@ -31,6 +31,8 @@ PIPELINE_DEPTH = 4
 #: Most bytes queued in a *busy* worker's pipe (Linux pipes hold 64 KB; a full pipe would block
 #: the parent in send, where it could not enforce time limits).
 PIPELINE_BYTES = 16 * 1024
+#: Items taken ahead from a lazy input while every worker is busy.
+LOOKAHEAD = 64
 
 #: Statuses of one item's result.
 OK, TIMEOUT, ERROR = "ok", "timeout", "error"
@@ -200,8 +202,12 @@ class WorkerPool:
         self._workers[self._workers.index(w)] = self._start()
         self.restarts += 1
 
-    def map(self, arg_tuples: Sequence[tuple], progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    def map(self, arg_tuples: Iterable[tuple], progress: Callable[[int], None] | None = None) -> list[Outcome]:
         """Outcomes in the order of ``arg_tuples``. Never raises for a failing item.
+
+        ``arg_tuples`` may be a lazy iterable (a generator): it is consumed while the workers run
+        the items already taken, so work the caller does to produce the items (answer extraction,
+        say) overlaps with checking them.
 
         Items are pipelined: a worker holds up to ``PIPELINE_DEPTH`` items (the one it runs and
         the next ones, waiting in its pipe), so it never idles for a round trip to the parent.
@@ -211,19 +217,45 @@ class WorkerPool:
         behind it go back to the queue and run on a fresh worker."""
         from multiprocessing.reduction import ForkingPickler
 
-        results: list[Outcome | None] = [None] * len(arg_tuples)
-        queue = deque(range(len(arg_tuples)))
+        args: list[tuple] = []
+        results: list[Outcome | None] = []
+        queue: deque[int] = deque()
+        source = iter(arg_tuples)
+        exhausted = False
+
+        def pull() -> None:
+            """Take the next item from the source into the queue."""
+            nonlocal exhausted
+            try:
+                a = next(source)
+            except StopIteration:
+                exhausted = True
+                return
+            except BaseException:
+                # the caller's input failed: drop the items in flight (their results would reach
+                # the next map call) before passing the exception on
+                for w in list(self._workers):
+                    if w.inflight:
+                        self._replace(w)
+                raise
+            args.append(a)
+            results.append(None)
+            queue.append(len(args) - 1)
+
         self._ensure()
         payloads: dict[int, bytes] = {}
 
         def payload(i: int) -> bytes:
             if i not in payloads:
-                payloads[i] = bytes(ForkingPickler.dumps((i, arg_tuples[i])))
+                payloads[i] = bytes(ForkingPickler.dumps((i, args[i])))
             return payloads[i]
 
         def feed(w: _Worker) -> None:
-            while queue and w.ready and len(w.inflight) < PIPELINE_DEPTH \
-                    and w.done + len(w.inflight) < self.max_tasks:
+            while w.ready and len(w.inflight) < PIPELINE_DEPTH and w.done + len(w.inflight) < self.max_tasks:
+                if not queue and not exhausted:
+                    pull()
+                if not queue:
+                    return
                 i = queue[0]
                 data = payload(i)
                 # A busy worker's pipe must never fill (the parent would block in send and could
@@ -258,7 +290,7 @@ class WorkerPool:
 
         for w in list(self._workers):
             feed(w)
-        while queue or any(w.inflight for w in self._workers):
+        while queue or not exhausted or any(w.inflight for w in self._workers):
             booting = [w for w in self._workers if not w.ready]
             for w in booting:
                 if w.conn.poll():
@@ -273,11 +305,15 @@ class WorkerPool:
                                        f"(target {self.target}); is the machine out of memory?")
             for w in list(self._workers):
                 feed(w)
+            # every worker has its fill: produce the next items while they work
+            lookahead = not exhausted and len(queue) < LOOKAHEAD
+            if lookahead:
+                pull()
             busy = [w for w in self._workers if w.inflight]
             booting = [w for w in self._workers if not w.ready]
             if not busy:
                 if booting:
-                    wait([w.conn for w in booting], timeout=0.5)
+                    wait([w.conn for w in booting], timeout=0.0 if lookahead else 0.5)
                 continue
             now = time.monotonic()
             wait_s = max(0.0, min(w.deadline for w in busy) - now)
@@ -285,6 +321,8 @@ class WorkerPool:
                 wait_s = min(wait_s, 0.1)          # poll resident memory while items run
             if booting:
                 wait_s = min(wait_s, 0.1)
+            if lookahead:
+                wait_s = 0.0
             ready = wait([w.conn for w in busy], timeout=wait_s)
 
             for w in list(busy):
