@@ -217,7 +217,7 @@ _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
 
 def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None]:
     from boundary.verify.normalize import normalize_answer, parse_number
-    from boundary.verify.numeval import differ, differ_items, evaluate
+    from boundary.verify.numeval import differ, differ_items, evaluate, same_point
     na, nr = normalize_answer(answer, hints), normalize_answer(reference, hints)
     if not na:
         return "no_answer", "normalize", "answer is empty after normalization"
@@ -244,6 +244,8 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
     if va is not None and vr is not None:
         if differ(va, vr):
             return "wrong", "numeric", "values differ (interval arithmetic)"
+        if same_point(va, vr):
+            return "correct", "numeric", "equal exact values (i^2 = -1, 2^{10} = 1024)"
     ca, cr = xa is not None or va is not None, xr is not None or vr is not None
     if ca != cr:
         # a constant against an expression in free variables (46 vs p - q), a tuple, interval or

@@ -171,6 +171,7 @@ def _normalize(s: str, hints: dict) -> str:
     if words is not None:
         return _choice(words, hints, raw=s)
     s = _infinity_words(s)
+    s = _plain_text_math(s)
     s = _relations(s)
     s = _and_lists(s)
     if not long:
@@ -178,6 +179,8 @@ def _normalize(s: str, hints: dict) -> str:
     s = _squeeze_spaces(s)
     s = _strip_punctuation(s)
     if not long:
+        s = _ellipsis_decimal(s)
+        s = _column_vector(s)
         s = _assignments(s)
         s = _inequalities(s)
         s = _canonical_numbers(s)
@@ -364,7 +367,58 @@ def _infinity_words(s: str) -> str:
     s = re.sub(r"(?<![a-zA-Z\\])(?:infinity|infty|inf)(?![a-zA-Z])", r"\\infty ", s,
                flags=re.IGNORECASE)
     s = re.sub(r"\+\s*\\infty", r"\\infty", s)
+    # SymPy's spelling of infinity, as a whole answer only ("oo" inside a word is not infinity)
+    s = re.sub(r"^([+-]?)\s*oo$", lambda m: ("-" if m.group(1) == "-" else "") + "\\infty", s)
     return s
+
+
+# plain-text math that programs print (SymPy's str, Python): pi, exp(...), a + -b, 14.0
+_BARE_PI = re.compile(r"(?<![A-Za-z\\])pi(?![A-Za-z])")
+_EXP_CALL = re.compile(r"(?<![A-Za-z\\])exp\(([^()]*)\)")
+_PLUS_MINUS_RUN = re.compile(r"\+\s*-")
+_POINT_ZERO = re.compile(r"(?<![\d.])(\d+)\.0+(?![\d.])")
+# 0.777..., 0.142857142857\ldots: a decimal whose trailing block repeats, then an ellipsis
+_ELLIPSIS_DECIMAL = re.compile(r"(-?\d*)\.(\d*?)((\d+?)\4{1,})(?:\\ldots|\\cdots|\.\.\.|…)")
+
+
+def _plain_text_math(s: str) -> str:
+    if "pi" in s:
+        s = _BARE_PI.sub(r"\\pi ", s)
+    if "exp(" in s:
+        s = _EXP_CALL.sub(r"e^{\1}", s)
+    if "+" in s:
+        s = _PLUS_MINUS_RUN.sub("-", s)
+    if ".0" in s:
+        s = _POINT_ZERO.sub(r"\1", s)
+    return s
+
+
+def _ellipsis_decimal(s: str) -> str:
+    """``0.777\\ldots`` -> ``0.\\overline{7}`` when the digits before the ellipsis repeat a
+    block (a single digit at least three times, a longer block at least twice); ``3.14159\\ldots``
+    (no repetition) is left alone."""
+    m = _ELLIPSIS_DECIMAL.fullmatch(s)
+    if not m:
+        return s
+    whole, pre, rep_all, block = m.group(1), m.group(2), m.group(3), m.group(4)
+    if len(rep_all) // len(block) < (3 if len(block) == 1 else 2):
+        return s
+    return f"{whole}.{pre}\\overline{{{block}}}"
+
+
+_COLUMN = re.compile(r"\\begin\{([pb])matrix\}((?:(?!\\end|&).)*)\\end\{\1matrix\}")
+
+
+def _column_vector(s: str) -> str:
+    """A one-column ``pmatrix``/``bmatrix`` (a vector, no ``&``) as the tuple ``(a,b,c)``:
+    MATH writes vectors both ways."""
+    m = _COLUMN.fullmatch(s.strip())
+    if not m:
+        return s
+    rows = [r.strip() for r in m.group(2).split("\\\\")]
+    if len(rows) < 2 or not all(rows):
+        return s
+    return "(" + ",".join(rows) + ")"
 
 
 def _relations(s: str) -> str:

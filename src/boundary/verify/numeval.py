@@ -10,11 +10,12 @@ parentheses and braces, small integer powers) in interval arithmetic on floats w
 rounding: every value is a box that is guaranteed to contain the exact value, whatever rounding
 and cancellation happened on the way.
 
-Only one decision is taken from it: two answers whose boxes are separated by more than
+Two decisions are taken from it. Two answers whose boxes are separated by more than
 ``SEPARATION`` (relative to their size) are different. That is a proof, not an estimate, and it
 is consistent with the rest of the verifier, which already rejects numbers that differ by more
-than 1e-12 relative after math-verify's rounded comparison. Equality is never decided here:
-boxes that overlap (or nearly) go on to SymPy. Anything outside the grammar (letters other than
+than 1e-12 relative after math-verify's rounded comparison. Two answers that evaluate to the
+same *exact point* (no rounding anywhere: ``i^2`` and ``-1``, ``2^{10}`` and ``1024``) are equal.
+Every other pair (overlapping or nearly touching boxes) goes on to SymPy. Anything outside the grammar (letters other than
 ``i``, ``e``, functions, factorials, commas, relations, degrees, ...) returns None.
 """
 
@@ -24,7 +25,7 @@ import functools
 import math
 import re
 
-__all__ = ["evaluate", "differ", "differ_items", "SEPARATION"]
+__all__ = ["evaluate", "differ", "differ_items", "same_point", "SEPARATION"]
 
 SEPARATION = 1e-9
 """Relative gap between two boxes above which the answers are different."""
@@ -424,6 +425,13 @@ def differ(x, y) -> bool:
     gap = max(_low_abs(re_d), _low_abs(im_d))
     scale = max(_high_abs(x[0]), _high_abs(x[1]), _high_abs(y[0]), _high_abs(y[1]))
     return bool(gap > 0 and gap > scale * SEPARATION)
+
+
+def same_point(x, y) -> bool:
+    """True when ``x`` and ``y`` are both exact points (no rounding happened anywhere: integer and
+    dyadic arithmetic, exact roots) with the same value: the values are equal. This is the only
+    equality decided here."""
+    return all(a.lo == a.hi for a in (*x, *y)) and x[0].lo == y[0].lo and x[1].lo == y[1].lo
 
 
 _BRACKETS = {"(": ")", "[": "]"}
