@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 ENGINES := $(VENV)/.installed-engines
+ORGANISM := $(VENV)/.installed-organism
 
 # glibc's default of mmap-ing every large allocation makes PyTorch page-fault constantly in this
 # kind of VM: these made tiny-model sampling ~10x faster (DESIGN.md). glibc reads them at start-up.
@@ -11,7 +12,7 @@ export MALLOC_MMAP_THRESHOLD_ := 1000000000
 export MALLOC_TRIM_THRESHOLD_ := 100000000000
 export MALLOC_TOP_PAD_ := 1000000000
 
-.PHONY: test demo install engines bench clean
+.PHONY: test demo install engines bench clean organism
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,12 @@ $(ENGINES): $(STAMP)
 	-$(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
 	touch $(ENGINES)
 
+# What the demo needs: the package, PyTorch's CPU build and transformers (no vLLM).
+$(ORGANISM): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[organism]"
+	touch $(ORGANISM)
+
 install: $(STAMP)
 engines: $(ENGINES)
 
@@ -37,8 +44,9 @@ engines: $(ENGINES)
 test: $(ENGINES)
 	$(BIN)/python -m pytest -q
 
-## make demo: analyse the bundled example and write runs/demo/report/index.html.
-demo: $(STAMP)
+## make demo: the paper's experiment on the model organism (shipped tiny models): sample, verify,
+## analyse, report to runs/demo/report/index.html, and print a three-line reading.
+demo: $(ORGANISM)
 	$(BIN)/boundary demo --run runs/demo
 
 ## make bench: the performance benchmarks of docs/benchmarks.md.
@@ -49,6 +57,10 @@ bench: $(ENGINES)
 	$(BIN)/python bench/bench_sampling.py
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_code.py
+
+## make organism: retrain every organism checkpoint into runs/organism (about 15 minutes on 2 cores).
+organism: $(ORGANISM)
+	$(BIN)/boundary organism train --out runs/organism
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -154,6 +154,10 @@ _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the sp
 def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Optional[Path] = _RUNDIR,
         no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis.")):
     """Sample → verify → analyze → report. Run it again at any time to resume."""
+    _run_command(spec, run_dir, no_report=no_report)
+
+
+def _run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None:
     from boundary.pipeline import run_spec
     s, rd = _load_spec_and_run(spec, run_dir)
     err.print(f"run directory: [bold]{rd}[/]")
@@ -413,17 +417,51 @@ def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `gu
 
 @app.command()
 def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where to write the demo run."),
-         n_boot: int = _NBOOT):
-    """Import the bundled example (synthetic counts of three models) and write its report."""
-    from boundary.store import Run
-    from boundary.store.run import MANIFEST
-    if not (run / MANIFEST).exists():
-        from boundary.importers import import_counts
-        import_counts(EXAMPLE, run)
-        out.print(f"imported the bundled example {EXAMPLE.name} into {run}")
-    Run(run)
-    report(run, reference="base", k=None, k_max=None, n_boot=n_boot, level=0.95, seed=0,
-           answer_space=None, out_dir=None)
+         n: Optional[int] = typer.Option(None, "--n", min=1, help="Samples per problem (default: the spec's 256)."),
+         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all).")):
+    """The paper's experiment on the model organism: sample, verify, analyse and report (boundary run
+    on the bundled spec with the shipped checkpoints), then print a three-line reading."""
+    from boundary.organism.demo import demo_spec, read_summary, three_lines
+    spec_path = demo_spec(run, n=n, limit=limit)
+    out.print(f"demo spec: {spec_path}")
+    _run_command(spec_path, run, no_report=False)
+    index = run / "report" / "index.html"
+    for line in three_lines(read_summary(index)):
+        out.print(escape(line))
+    out.print(f"open [bold]{index}[/] for the figures (pass@k curves, coverage, histograms, ...)")
+
+
+organism_app = typer.Typer(no_args_is_help=True, help="The model organism: tiny models trained on Countdown.")
+app.add_typer(organism_app, name="organism")
+
+
+@organism_app.command("train")
+def organism_train(out_dir: Path = typer.Option(Path("runs/organism"), "--out", "-o",
+                                                help="Where to write the checkpoints and manifest.json."),
+                   workers: int = typer.Option(2, "--workers", min=1,
+                                               help="Processes for the RL runs and the distillation.")):
+    """Rebuild every organism checkpoint (base, RL runs, distilled) from scratch, seeded."""
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from boundary.organism.train import TrainConfig, train_all
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage, done, total, stats):
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total, stats="")
+            text = ", ".join(f"{k} {v:.3f}" for k, v in stats.items() if isinstance(v, float))
+            bar.update(tasks[stage], completed=done, stats=text)
+
+        manifest = train_all(out_dir, replace(TrainConfig(), workers=workers), progress)
+    table = Table("model", "pass@1", "pass@32", "sha256")
+    for name, m in manifest["models"].items():
+        table.add_row(name, f"{m['eval']['pass@1']:.3f}", f"{m['eval']['pass@32']:.3f}", m["sha256"][:12])
+    out.print(table)
+    out.print(f"wrote {len(manifest['models'])} checkpoints to {out_dir} in {manifest['seconds']:.0f} s")
 
 
 def _load_plugins() -> None:

@@ -154,6 +154,9 @@ class SampleData:
     """Training steps recorded in the run (``Run.model_steps``)."""
     groups: dict[str, str] = field(default_factory=dict)
     """The spec entry each model was expanded from (``Run.model_groups``)."""
+    chance: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per-problem probability that one blind guess is right (problem metadata ``chance``, e.g. the
+    model organism's Countdown): benchmark → {problem_id: p}. Gives a per-problem chance floor."""
 
 
 def analyze_counts(counts: pa.Table, *, config: AnalysisConfig = AnalysisConfig(),
@@ -177,12 +180,12 @@ def analyze_counts(counts: pa.Table, *, config: AnalysisConfig = AnalysisConfig(
     steps = model_steps(order, {**data.steps, **(config.steps or {})})
     benchmarks = []
     for bench in sorted(set(counts["benchmark"].to_pylist())):
-        b = _analyze_benchmark(counts, bench, order, reference, config)
+        b = _analyze_benchmark(counts, bench, order, reference, config, data.chance.get(bench))
         benchmarks.append(_further(b, counts, config, data, diversity, steps))
     return Analysis(run=run, config=config, reference=reference, benchmarks=benchmarks)
 
 
-def _analyze_benchmark(counts, bench, order, reference, config) -> BenchmarkAnalysis:
+def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None) -> BenchmarkAnalysis:
     per_model = {m: _arrays(counts, m, bench) for m in order}
     per_model = {m: d for m, d in per_model.items() if d}
     models = list(per_model)
@@ -226,6 +229,14 @@ def _analyze_benchmark(counts, bench, order, reference, config) -> BenchmarkAnal
     elif len(models) > 1:
         notes.append(f"the reference model {reference} has no results on {bench}; no comparisons.")
     chance = chance_floor(config.answer_space, np.arange(1, k_max + 1)) if config.answer_space else None
+    ids = set(per_model.get(reference) or next(iter(per_model.values()), {}))
+    if chance is None and chance_p and ids and ids <= set(chance_p):
+        # per-problem blind-guess probabilities: the floor is the mean of 1 - (1 - p_i)^k
+        p = np.array([chance_p[i] for i in sorted(ids)], dtype=np.float64)
+        ks = np.arange(1, k_max + 1, dtype=np.float64)
+        chance = -np.expm1(np.outer(np.log1p(-np.clip(p, 0.0, 1 - 1e-15)), ks)).mean(axis=0)
+        notes.append(f"chance floor: blind guessing with each problem's own success probability "
+                     f"(median {np.median(p):.2g}), from the problems' metadata.")
     return BenchmarkAnalysis(benchmark=bench, models=models, reference=reference if reference in per_model else None,
                              problems={m: len(d) for m, d in per_model.items()}, curves=curves,
                              comparisons=comparisons, coverages=coverages, efficiency=gaps,
@@ -351,7 +362,22 @@ def sample_data(run) -> SampleData:
     groups = run.model_groups() if hasattr(run, "model_groups") else {}
     groups = {m: g for m, g in groups.items() if m in steps}
     return SampleData(tokens=tokens, tokens_missing=why_tokens, answers=answers, answers_missing=why_answers,
-                      steps=steps, groups=groups)
+                      steps=steps, groups=groups, chance=problem_chances(run))
+
+
+def problem_chances(run) -> dict[str, dict[str, float]]:
+    """benchmark → {problem_id: p} for problems whose metadata records a blind-guess ``chance``."""
+    import json
+    out: dict[str, dict[str, float]] = {}
+    if not run.shards("problems"):
+        return out
+    t = run.problems(["benchmark", "problem_id", "metadata"])
+    for b, pid, meta in zip(*(t[c].to_pylist() for c in ("benchmark", "problem_id", "metadata"))):
+        if meta and '"chance"' in meta:
+            p = json.loads(meta).get("chance")
+            if isinstance(p, (int, float)):
+                out.setdefault(b, {})[pid] = float(p)
+    return out
 
 
 def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:

@@ -93,7 +93,7 @@ def train_sft(model, examples: Iterator[tuple[str, str]], cfg: SFTConfig,
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if progress is not None:
             progress(step + 1, losses[-1])
     model.eval()

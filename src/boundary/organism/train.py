@@ -19,11 +19,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from boundary.organism import task
-from boundary.organism.model import ModelShape, decode, encode, eos_id, new_model, save_checkpoint
+from boundary.organism.model import ModelShape, decode, encode, eos_id, load_model, new_model, save_checkpoint
 from boundary.organism.pretrain import SFTConfig, pretrain_examples, teacher_examples, train_sft
 from boundary.organism.rl import ALGORITHMS, RLConfig, train_rl
 from boundary.organism.sampler import TinySampler
@@ -39,17 +39,17 @@ guessing then reaches pass@256 ≤ 0.20."""
 @dataclass(frozen=True)
 class TrainConfig:
     shape: ModelShape = ModelShape()
-    pretrain: SFTConfig = SFTConfig()
-    rl: RLConfig = RLConfig()
+    pretrain: SFTConfig = SFTConfig(steps=500)
+    rl: RLConfig = RLConfig(steps=40)
     algorithms: tuple[str, ...] = ALGORITHMS
     sweep_every: int = 20
-    """The GRPO run keeps a checkpoint every this many steps."""
-    distill: SFTConfig = SFTConfig(steps=300, lr=1e-3, warmup=20, seed=1)
+    """The GRPO run keeps a checkpoint every this many steps (``grpo-step20``, ...)."""
+    distill: SFTConfig = SFTConfig(steps=200, lr=1e-3, warmup=20, seed=1)
     eval_problems: int = 40
     eval_n: int = 32
     seed: int = 0
-    threads: int = 1
-    extra: dict = field(default_factory=dict)
+    workers: int = 2
+    """Processes for the stages after pre-training (one torch thread each)."""
 
 
 def heldout_sets() -> tuple[list[task.Countdown], list[task.Countdown]]:
@@ -89,14 +89,48 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _stage(job: tuple) -> list[tuple[str, dict, dict]]:
+    """One stage after pre-training, in a worker process: returns [(name, state_dict, card)]."""
+    import torch
+    kind, name, out, cfg, exclude, queue = job
+    torch.set_num_threads(1)
+    model = load_model(Path(out) / "base")             # the shipped (fp16) base, as float32
+    t0 = time.time()
+
+    def tick(step, stats):
+        if queue is not None:
+            queue.put((name, step, stats if isinstance(stats, dict) else {"loss": stats}))
+
+    if kind == "distill":
+        losses = train_sft(model, teacher_examples(cfg.seed + 7, exclude), cfg.distill, tick)
+        return [(name, model.state_dict(), {"stage": "distill", "config": asdict(cfg.distill),
+                                            "final_loss": losses[-1], "seconds": time.time() - t0})]
+    rcfg = RLConfig.for_algorithm(name, **{k: v for k, v in asdict(cfg.rl).items()
+                                           if k not in ("algorithm", "clip_high", "save_every")})
+    if name == "grpo":
+        rcfg = replace(rcfg, save_every=cfg.sweep_every)
+    history, snaps = train_rl(model, rcfg, exclude, tick)
+    out_list = [(f"{name}-step{step}", state, {"stage": "rl", "algorithm": name, "step": step,
+                                                "config": asdict(rcfg)}) for step, state in sorted(snaps.items())]
+    out_list.append((name, model.state_dict(), {"stage": "rl", "algorithm": name, "step": rcfg.steps,
+                                                "config": asdict(rcfg), "reward": [h["reward"] for h in history],
+                                                "seconds": time.time() - t0}))
+    return out_list
+
+
 def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
               progress: Callable[[str, int, int, dict], None] | None = None) -> dict:
     """Build every checkpoint into ``out_dir``; returns the manifest (also written as manifest.json).
 
-    ``progress(stage, done, total, stats)`` is called after every training step.
+    Pre-training runs first; then the RL runs and the distillation, each starting from the saved
+    base checkpoint, run in ``cfg.workers`` processes. ``progress(stage, done, total, stats)`` is
+    called after every training step of every stage.
     """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     import torch
-    torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -107,52 +141,51 @@ def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
     eval_set = normal[:cfg.eval_problems]
     models: dict[str, dict] = {}
 
-    def report(stage, total):
-        return (lambda step, stats: progress(stage, step, total,
-                                             stats if isinstance(stats, dict) else {"loss": stats})) \
-            if progress else None
-
     def finish(name: str, model, card: dict) -> None:
-        t = time.time()
-        ev = quick_eval(model, eval_set, cfg.eval_n)
-        path = save_checkpoint(model, out / name, card={**card, "eval": ev})
-        models[name] = {"path": name, "eval": ev, "sha256": sha256(path / "model.safetensors"),
-                        "seconds": round(time.time() - t + card.get("seconds", 0.0), 1), **card}
+        path = save_checkpoint(model, out / name, card=None)
+        shipped = load_model(path)                       # evaluate what is shipped (fp16 weights)
+        ev = quick_eval(shipped, eval_set, cfg.eval_n)
+        card = {**card, "eval": ev}
+        (path / "organism.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+        models[name] = {"path": name, "sha256": sha256(path / "model.safetensors"), **card}
 
     # 1. base
     t0 = time.time()
     base = new_model(cfg.shape, seed=cfg.seed)
-    losses = train_sft(base, pretrain_examples(cfg.seed, exclude), cfg.pretrain, report("base", cfg.pretrain.steps))
+    tick = (lambda step, loss: progress("base", step, cfg.pretrain.steps, {"loss": loss})) if progress else None
+    losses = train_sft(base, pretrain_examples(cfg.seed, exclude), cfg.pretrain, tick)
     finish("base", base, {"stage": "pretrain", "config": asdict(cfg.pretrain), "final_loss": losses[-1],
                           "seconds": time.time() - t0})
-    base_state = {k: v.clone() for k, v in base.state_dict().items()}
 
-    # 2. RL, one run per algorithm
-    for alg in cfg.algorithms:
-        t0 = time.time()
-        model = new_model(cfg.shape, seed=cfg.seed)
-        model.load_state_dict(base_state)
-        rcfg = RLConfig.for_algorithm(alg, **{k: v for k, v in asdict(cfg.rl).items() if k not in ("algorithm",
-                                                                                                  "clip_high")})
-        if alg == "grpo":
-            rcfg = replace(rcfg, save_every=cfg.sweep_every)
-        history, snaps = train_rl(model, rcfg, exclude, report(alg, rcfg.steps))
-        for step, state in sorted(snaps.items()):
-            snap = new_model(cfg.shape, seed=cfg.seed)
-            snap.load_state_dict(state)
-            finish(f"{alg}-step{step}", snap, {"stage": "rl", "algorithm": alg, "step": step,
-                                               "config": asdict(rcfg)})
-        finish(alg, model, {"stage": "rl", "algorithm": alg, "step": rcfg.steps, "config": asdict(rcfg),
-                            "reward": [h["reward"] for h in history], "seconds": time.time() - t0})
+    # 2. RL runs and distillation, in parallel processes
+    totals = {alg: cfg.rl.steps for alg in cfg.algorithms}
+    totals["distilled"] = cfg.distill.steps
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager:
+        queue = manager.Queue() if progress else None
+        jobs = [("rl", alg, str(out), cfg, exclude, queue) for alg in cfg.algorithms]
+        jobs.append(("distill", "distilled", str(out), cfg, exclude, queue))
+        with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_stage, job) for job in jobs]
+            pending = set(futures)
+            while pending:
+                if queue is not None:
+                    while not queue.empty():
+                        name, step, stats = queue.get()
+                        progress(name, step, totals[name], stats)
+                pending = {f for f in pending if not f.done()}
+                time.sleep(0.2)
+            if queue is not None:
+                while not queue.empty():
+                    name, step, stats = queue.get()
+                    progress(name, step, totals[name], stats)
+            for f in futures:
+                for name, state, card in f.result():
+                    model = new_model(cfg.shape, seed=cfg.seed)
+                    model.load_state_dict(state)
+                    finish(name, model, card)
 
-    # 3. distillation from the all-strategies teacher
-    t0 = time.time()
-    model = new_model(cfg.shape, seed=cfg.seed)
-    model.load_state_dict(base_state)
-    train_sft(model, teacher_examples(cfg.seed + 7, exclude), cfg.distill, report("distilled", cfg.distill.steps))
-    finish("distilled", model, {"stage": "distill", "config": asdict(cfg.distill), "seconds": time.time() - t0})
-
-    manifest = {"format": 1, "seconds": round(time.time() - started, 1), "threads": cfg.threads,
+    manifest = {"format": 1, "seconds": round(time.time() - started, 1), "workers": cfg.workers,
                 "torch": torch.__version__, "shape": asdict(cfg.shape), "models": models,
                 "heldout": {"countdown": {"file": "heldout.jsonl", "sha256": sha256(out / "heldout.jsonl")},
                             "countdown-hard": {"file": "heldout-hard.jsonl",
