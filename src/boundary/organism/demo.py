@@ -35,8 +35,10 @@ def demo_spec(run_dir: str | Path, *, n: int | None = None, limit: int | None = 
     if limit is not None:
         for b in data["benchmarks"]:
             b["limit"] = limit
+    from boundary.spec import parse_spec
+    from boundary.store import Run
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    Run.create(run_dir, spec=parse_spec(data, where="demo.yaml").model_dump(mode="json"))   # or resume it
     out = run_dir / "spec.yaml"
     header = "".join(line for line in SPEC.read_text().splitlines(keepends=True) if line.startswith("#"))
     out.write_text(header + yaml.safe_dump(data, sort_keys=False))

@@ -147,9 +147,9 @@ def passk_figure(bench: BenchmarkAnalysis, colors: dict[str, str], level: float,
             ax.errorbar(ks, band.estimate, yerr=[band.estimate - band.lower, band.upper - band.estimate],
                         color=c, capsize=4, lw=1.2, fmt="none")
     if bench.chance is not None:
-        m = answer_space if answer_space is not None else _answer_space_from_chance(bench.chance)
         ks = np.arange(1, len(bench.chance) + 1)
-        label = f"chance floor (m={m})" if m is not None else "chance floor"
+        # without an answer-space size the floor comes from each problem's own guess probability
+        label = f"chance floor (m={answer_space})" if answer_space is not None else "chance floor (blind guessing)"
         ax.plot(ks, bench.chance, "--", color="#8c8c8c", lw=1.3, label=label,
                 marker="D" if len(ks) == 1 else None, ms=4)
     _log2_k_axis(ax, k_max)
@@ -160,13 +160,6 @@ def passk_figure(bench: BenchmarkAnalysis, colors: dict[str, str], level: float,
               f"unbiased estimator; shaded: {level_pct(level)} bootstrap band over problems")
     ax.legend(loc="best")
     return fig
-
-
-def _answer_space_from_chance(chance: np.ndarray) -> int | None:
-    """Recover m from the chance floor's first value 1/m (the analysis keeps only the curve)."""
-    if chance is None or len(chance) == 0 or chance[0] <= 0:
-        return None
-    return int(round(1.0 / float(chance[0])))
 
 
 def diff_figure(bench: BenchmarkAnalysis, comparison, colors: dict[str, str]) -> Figure:
