@@ -8,6 +8,11 @@ For each sample::
     worker process, hard time limit:
         normalize both ─► equal strings ─► correct  (path "string")
                        ─► both exact numbers ─► compare as fractions (path "numeric")
+                       ─► malformed (operator runs, unbalanced brackets, \\frac{3}{}) ─► wrong
+                       ─► closed forms (3\\sqrt{13}, 288\\pi, 6-5i), tuples, expressions in
+                          variables: rigorous interval evaluation proves "different" (or exact
+                          "equal") without SymPy (path "numeric", verify/numeval.py)
+                       ─► a constant against variables, a word or a tuple/set ─► wrong (path "type")
                        ─► multi-answer: match items as multisets (path "multiset")
                        ─► math-verify (SymPy) ─► then a 50-digit numeric re-check of "equal"
                           numbers, so rounding never makes 0.0000671 = 0.0000672 (path "symbolic")
