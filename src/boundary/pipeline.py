@@ -56,7 +56,8 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
             say("perplexity", f"{p.scored:,} samples scored by {scorer} ({p.already:,} already scored)")
     a = spec.analysis
     acfg = AnalysisConfig(reference=a.reference or spec.models[0].name, k=a.k, k_max=a.k_max, n_boot=a.n_boot,
-                          level=a.level, seed=a.seed, answer_space=a.answer_space)
+                          level=a.level, seed=a.seed, answer_space=a.answer_space, extrapolate=a.extrapolate,
+                          extrapolate_boot=a.extrapolate_boot)
     analysis = analyze(run, acfg)
     say("analyze", f"{len(analysis.benchmarks)} benchmark(s), reference {analysis.reference}")
     index = None

@@ -136,6 +136,9 @@ class AnalysisSpec(_Strict):
     level: float = Field(0.95, gt=0, lt=1)
     seed: int = 0
     answer_space: int | None = Field(None, gt=0)
+    extrapolate: bool = Field(True, description="Predict pass@k beyond the sampled n (beta-binomial fits).")
+    extrapolate_boot: int = Field(100, ge=0, description="Bootstrap refits for the beyond-n intervals "
+                                  "(each is one maximum-likelihood fit; 0: no interval).")
 
 
 #: The CoT judge's default prompt (placeholders: {question}, {reference}, {answer}, {response}).

@@ -95,8 +95,11 @@ def _new_figure(width: float = 6.2, height: float = 4.0) -> Figure:
 def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
-    fig.savefig(png, dpi=DPI, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
-    fig.savefig(svg, bbox_inches="tight", pad_inches=0.08, metadata={"Date": None, "Creator": None})
+    # the tight box once for both files (bbox_inches="tight" would lay the figure out twice per file)
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.08)
+    fig.savefig(png, dpi=DPI, bbox_inches=box, metadata={"Software": None})
+    fig.savefig(svg, bbox_inches=box, metadata={"Date": None, "Creator": None})
     fig.clear()
     return png, svg
 
