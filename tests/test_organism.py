@@ -160,7 +160,7 @@ def test_shipped_checkpoints_match_the_manifest_and_fit_the_size_budget():
     for name, info in m["heldout"].items():
         assert sha256(SHIPPED / info["file"]) == info["sha256"], name
     assert total <= 10 * 1024 * 1024, f"shipped checkpoints take {total / 2**20:.1f} MiB, over the 10 MiB budget"
-    assert {"base", "grpo", "grpo-step20", "ppo", "rloo", "reinforce_pp", "remax", "dapo", "distilled"} <= set(m["models"])
+    assert {"base", "grpo", "grpo-step25", "ppo", "rloo", "reinforce_pp", "remax", "dapo", "distilled"} <= set(m["models"])
 
 
 def test_shipped_base_reproduces_its_recorded_evaluation():
@@ -268,7 +268,7 @@ def test_demo_end_to_end_small(tmp_path):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     assert (run / "report" / "index.html").is_file() and (run / "spec.yaml").is_file()
-    assert "RL (grpo-step40) pass@1" in r.stdout and "Crossover" in r.stdout
+    assert "RL (grpo-step50) pass@1" in r.stdout and "Crossover" in r.stdout
     summary = json.loads((run / "report" / "summary.json").read_text())
     bench = {b["benchmark"]: b for b in summary["benchmarks"]}
     assert set(bench) == {"countdown", "countdown-hard"}

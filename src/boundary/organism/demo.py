@@ -15,7 +15,7 @@ from boundary.errors import BoundaryError
 
 SPEC = Path(__file__).with_name("demo.yaml")
 CHECKPOINTS = Path(__file__).with_name("checkpoints")
-RL = "grpo-step40"
+RL = "grpo-step50"
 
 
 def demo_spec(run_dir: str | Path, *, n: int | None = None, limit: int | None = None,

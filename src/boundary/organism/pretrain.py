@@ -5,8 +5,8 @@ AdamW with warm-up and cosine decay. What differs is the data:
 
 - **pre-training** (:func:`pretrain_examples`): the skewed strategy prior, 3 to 5 numbers, and 40%
   well-formed wrong answers — a base model that has seen much, solves little at first try;
-- **distillation** (:func:`teacher_examples`): a teacher that knows every fold strategy equally
-  and is always right — the stronger model whose outputs a distilled model imitates.
+- **distillation** (:func:`teacher_examples`): a teacher that is always right on five-number
+  problems — the stronger model whose outputs a distilled model imitates.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ def pretrain_examples(seed: int, exclude: set[str]) -> Iterator[tuple[str, str]]
 
 
 def teacher_examples(seed: int, exclude: set[str], size: int = 5) -> Iterator[tuple[str, str]]:
-    """Correct answers from a uniform prior over strategies (the teacher)."""
+    """The teacher's answers: always correct, on five-number problems of the evaluation's
+    distribution (a stronger model than the base, which also saw 40% wrong answers)."""
     rng = random.Random(seed)
     while True:
-        problem, answer = task.random_problem(rng, size, skew=0.0)
+        problem, answer = task.random_problem(rng, size)
         if problem.question not in exclude:
             yield problem.question, answer
 

@@ -43,7 +43,7 @@ class RLConfig:
     steps: int = 60
     prompts: int = 32
     group: int = 16
-    lr: float = 5e-4
+    lr: float = 2e-4
     minibatches: int = 2
     clip_low: float = 0.2
     clip_high: float = 0.2

@@ -4,8 +4,8 @@ Stages (each seeded; one torch thread, so the same machine gives the same bytes)
 
 1. ``base``      pre-training on the skewed strategy prior (:mod:`boundary.organism.pretrain`);
 2. RL from the base, one run per algorithm (:mod:`boundary.organism.rl`); the GRPO run also
-   keeps intermediate checkpoints (``grpo-step20``, ...) for the training-step sweep;
-3. ``distilled`` the base fine-tuned on a teacher that knows every strategy.
+   keeps intermediate checkpoints (``grpo-step25``, ...) for the training-step sweep;
+3. ``distilled`` the base fine-tuned on a teacher that is always right (five-number problems).
 
 Writes one checkpoint directory per model (fp16 safetensors + tokenizer + ``organism.json``), the
 held-out problems (``heldout.jsonl``, ``heldout-hard.jsonl``) and ``manifest.json`` with every
@@ -40,10 +40,10 @@ guessing then reaches pass@256 ≤ 0.20."""
 class TrainConfig:
     shape: ModelShape = ModelShape()
     pretrain: SFTConfig = SFTConfig(steps=500)
-    rl: RLConfig = RLConfig(steps=40)
+    rl: RLConfig = RLConfig(steps=50, lr=2e-4)
     algorithms: tuple[str, ...] = ALGORITHMS
-    sweep_every: int = 20
-    """The GRPO run keeps a checkpoint every this many steps (``grpo-step20``, ...)."""
+    sweep_every: int = 25
+    """The GRPO run keeps a checkpoint every this many steps (``grpo-step25``, ...)."""
     distill: SFTConfig = SFTConfig(steps=200, lr=1e-3, warmup=20, seed=1)
     eval_problems: int = 40
     eval_n: int = 32
@@ -89,12 +89,37 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _stage(job: tuple) -> list[tuple[str, dict, dict]]:
-    """One stage after pre-training, in a worker process: returns [(name, state_dict, card)]."""
+def _finish(out: Path, name: str, model, card: dict, cfg: TrainConfig) -> dict:
+    """Save ``model`` as checkpoint ``name``, evaluate the saved (fp16) weights, write organism.json
+    last: a checkpoint directory with organism.json is complete (what a resumed run skips)."""
+    path = save_checkpoint(model, out / name, card=None)
+    shipped = load_model(path)
+    normal, _ = heldout_sets()
+    card = {**card, "eval": quick_eval(shipped, normal[:cfg.eval_problems], cfg.eval_n)}
+    tmp = path / "organism.json.tmp"
+    tmp.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path / "organism.json")
+    return card
+
+
+def _done(out: Path, name: str) -> dict | None:
+    f = out / name / "organism.json"
+    return json.loads(f.read_text()) if f.is_file() else None
+
+
+def _stage_names(kind: str, name: str, cfg: TrainConfig) -> list[str]:
+    if kind == "rl" and name == "grpo" and cfg.sweep_every:
+        return [f"grpo-step{s}" for s in range(cfg.sweep_every, cfg.rl.steps, cfg.sweep_every)] + [name]
+    return [name]
+
+
+def _stage(job: tuple) -> list[str]:
+    """One stage after pre-training, in a worker process; saves its checkpoints itself."""
     import torch
     kind, name, out, cfg, exclude, queue = job
+    out = Path(out)
     torch.set_num_threads(1)
-    model = load_model(Path(out) / "base")             # the shipped (fp16) base, as float32
+    model = load_model(out / "base")             # the shipped (fp16) base, as float32
     t0 = time.time()
 
     def tick(step, stats):
@@ -103,19 +128,23 @@ def _stage(job: tuple) -> list[tuple[str, dict, dict]]:
 
     if kind == "distill":
         losses = train_sft(model, teacher_examples(cfg.seed + 7, exclude), cfg.distill, tick)
-        return [(name, model.state_dict(), {"stage": "distill", "config": asdict(cfg.distill),
-                                            "final_loss": losses[-1], "seconds": time.time() - t0})]
+        _finish(out, name, model, {"stage": "distill", "config": asdict(cfg.distill), "final_loss": losses[-1],
+                                   "seconds": round(time.time() - t0, 1)}, cfg)
+        return [name]
     rcfg = RLConfig.for_algorithm(name, **{k: v for k, v in asdict(cfg.rl).items()
                                            if k not in ("algorithm", "clip_high", "save_every")})
     if name == "grpo":
         rcfg = replace(rcfg, save_every=cfg.sweep_every)
     history, snaps = train_rl(model, rcfg, exclude, tick)
-    out_list = [(f"{name}-step{step}", state, {"stage": "rl", "algorithm": name, "step": step,
-                                                "config": asdict(rcfg)}) for step, state in sorted(snaps.items())]
-    out_list.append((name, model.state_dict(), {"stage": "rl", "algorithm": name, "step": rcfg.steps,
-                                                "config": asdict(rcfg), "reward": [h["reward"] for h in history],
-                                                "seconds": time.time() - t0}))
-    return out_list
+    for step, state in sorted(snaps.items()):
+        snap = new_model(cfg.shape, seed=cfg.seed)
+        snap.load_state_dict(state)
+        _finish(out, f"{name}-step{step}", snap, {"stage": "rl", "algorithm": name, "step": step,
+                                                   "config": asdict(rcfg)}, cfg)
+    _finish(out, name, model, {"stage": "rl", "algorithm": name, "step": rcfg.steps, "config": asdict(rcfg),
+                               "reward": [h["reward"] for h in history],
+                               "seconds": round(time.time() - t0, 1)}, cfg)
+    return _stage_names(kind, name, cfg)
 
 
 def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
@@ -123,7 +152,9 @@ def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
     """Build every checkpoint into ``out_dir``; returns the manifest (also written as manifest.json).
 
     Pre-training runs first; then the RL runs and the distillation, each starting from the saved
-    base checkpoint, run in ``cfg.workers`` processes. ``progress(stage, done, total, stats)`` is
+    base checkpoint, run in ``cfg.workers`` processes. Each stage saves its checkpoints when it
+    ends, so a run that was stopped resumes: stages whose checkpoints are complete are skipped
+    (delete a checkpoint directory to redo its stage). ``progress(stage, done, total, stats)`` is
     called after every training step of every stage.
     """
     import multiprocessing as mp
@@ -138,53 +169,52 @@ def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
     write_problems(normal, out / "heldout.jsonl", "countdown")
     write_problems(hard, out / "heldout-hard.jsonl", "countdown-hard")
     exclude = {p.question for p in normal + hard}
-    eval_set = normal[:cfg.eval_problems]
-    models: dict[str, dict] = {}
-
-    def finish(name: str, model, card: dict) -> None:
-        path = save_checkpoint(model, out / name, card=None)
-        shipped = load_model(path)                       # evaluate what is shipped (fp16 weights)
-        ev = quick_eval(shipped, eval_set, cfg.eval_n)
-        card = {**card, "eval": ev}
-        (path / "organism.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-        models[name] = {"path": name, "sha256": sha256(path / "model.safetensors"), **card}
 
     # 1. base
-    t0 = time.time()
-    base = new_model(cfg.shape, seed=cfg.seed)
-    tick = (lambda step, loss: progress("base", step, cfg.pretrain.steps, {"loss": loss})) if progress else None
-    losses = train_sft(base, pretrain_examples(cfg.seed, exclude), cfg.pretrain, tick)
-    finish("base", base, {"stage": "pretrain", "config": asdict(cfg.pretrain), "final_loss": losses[-1],
-                          "seconds": time.time() - t0})
+    if _done(out, "base") is None:
+        t0 = time.time()
+        base = new_model(cfg.shape, seed=cfg.seed)
+        tick = (lambda step, loss: progress("base", step, cfg.pretrain.steps, {"loss": loss})) if progress else None
+        losses = train_sft(base, pretrain_examples(cfg.seed, exclude), cfg.pretrain, tick)
+        _finish(out, "base", base, {"stage": "pretrain", "config": asdict(cfg.pretrain), "final_loss": losses[-1],
+                                    "seconds": round(time.time() - t0, 1)}, cfg)
+    elif progress:
+        progress("base", cfg.pretrain.steps, cfg.pretrain.steps, {})
 
     # 2. RL runs and distillation, in parallel processes
     totals = {alg: cfg.rl.steps for alg in cfg.algorithms}
     totals["distilled"] = cfg.distill.steps
-    ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        queue = manager.Queue() if progress else None
-        jobs = [("rl", alg, str(out), cfg, exclude, queue) for alg in cfg.algorithms]
-        jobs.append(("distill", "distilled", str(out), cfg, exclude, queue))
-        with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_stage, job) for job in jobs]
-            pending = set(futures)
-            while pending:
-                if queue is not None:
-                    while not queue.empty():
-                        name, step, stats = queue.get()
-                        progress(name, step, totals[name], stats)
-                pending = {f for f in pending if not f.done()}
-                time.sleep(0.2)
-            if queue is not None:
-                while not queue.empty():
+    jobs = [("rl", alg) for alg in cfg.algorithms] + [("distill", "distilled")]
+    todo = [(k, n) for k, n in jobs if any(_done(out, x) is None for x in _stage_names(k, n, cfg))]
+    if progress:
+        for k, n in jobs:
+            if (k, n) not in todo:
+                progress(n, totals[n], totals[n], {})
+    if todo:
+        ctx = mp.get_context("spawn")
+        with ctx.Manager() as manager:
+            queue = manager.Queue() if progress else None
+
+            def drain():
+                while queue is not None and not queue.empty():
                     name, step, stats = queue.get()
                     progress(name, step, totals[name], stats)
-            for f in futures:
-                for name, state, card in f.result():
-                    model = new_model(cfg.shape, seed=cfg.seed)
-                    model.load_state_dict(state)
-                    finish(name, model, card)
 
+            with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=ctx) as pool:
+                futures = [pool.submit(_stage, (k, n, str(out), cfg, exclude, queue)) for k, n in todo]
+                while not all(f.done() for f in futures):
+                    drain()
+                    time.sleep(0.2)
+                drain()
+                for f in futures:
+                    f.result()                           # a failed stage raises here
+
+    models = {}
+    for k, n in jobs:
+        for name in _stage_names(k, n, cfg):
+            models[name] = {"path": name, "sha256": sha256(out / name / "model.safetensors"), **_done(out, name)}
+    models = {"base": {"path": "base", "sha256": sha256(out / "base" / "model.safetensors"), **_done(out, "base")},
+              **models}
     manifest = {"format": 1, "seconds": round(time.time() - started, 1), "workers": cfg.workers,
                 "torch": torch.__version__, "shape": asdict(cfg.shape), "models": models,
                 "heldout": {"countdown": {"file": "heldout.jsonl", "sha256": sha256(out / "heldout.jsonl")},
