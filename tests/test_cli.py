@@ -1,4 +1,4 @@
-"""The CLI end to end: import counts, info, analyze, report, demo, and error messages."""
+"""The CLI end to end: import counts, info, analyze, report, and error messages (the demo: test_organism.py)."""
 
 from __future__ import annotations
 
@@ -65,16 +65,6 @@ def test_k_beyond_n_is_refused_with_the_limit(tmp_path):
     assert boundary("import", "counts", EXAMPLE, "--run", run).returncode == 0
     r = boundary("analyze", run, "--k-max", "4096", "--n-boot", "50")
     assert r.returncode == 2 and "4096" in r.stderr and "smallest n" in r.stderr
-
-
-def test_demo_runs_on_the_bundled_example(tmp_path):
-    r = boundary("demo", "--run", tmp_path / "demo", "--n-boot", "100")
-    assert r.returncode == 0, r.stderr
-    assert (tmp_path / "demo" / "report" / "index.html").is_file()
-    # Running it again resumes (no second import, no error).
-    r = boundary("demo", "--run", tmp_path / "demo", "--n-boot", "100")
-    assert r.returncode == 0, r.stderr
-    assert "imported the bundled example" not in r.stdout
 
 
 def test_version():

@@ -47,6 +47,8 @@ class TinyBackend(Backend):
         if args:
             raise BoundaryError(f"model {model_spec.name!r}: backend 'tiny' takes engine_args num_threads and rows, "
                                 f"not {sorted(args)}.")
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()                # "Loading weights" bars clutter a run's output
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
