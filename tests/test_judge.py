@@ -243,3 +243,24 @@ def test_judge_through_the_transformers_backend(tmp_path, tiny_checkpoint):
     [row] = cot_pass_at_k(run)
     assert all(c <= p for c, p in zip(row.cot_pass_at_k, row.pass_at_k))
     assert run.manifest["judges"][s.judge]["engine"]["backend"] == "transformers"
+
+
+def test_boundary_run_judges_and_guesses_when_the_spec_asks(tmp_path):
+    """`boundary run` (run_spec) runs the judge and the guess filter when the spec has their blocks."""
+    from boundary.pipeline import run_spec
+    spec = parse_spec({
+        "models": [{"name": "base", "backend": "fake", "path": "none"}],
+        "benchmarks": [{"name": "toy", "source": _bench(tmp_path),
+                        "fields": {"question": "question", "answer": "answer", "id": "id"}}],
+        "sampling": {"n": 8, "max_tokens": 64},
+        "analysis": {"n_boot": 50, "extrapolate": False},
+        "judge": {"model": {"name": "judge", "backend": "scripted-judge", "path": "none"}},
+        "guess": {"n": 16}})
+    stages = []
+    result = run_spec(spec, tmp_path / "r", on_stage=lambda s, m: stages.append(s))
+    assert {"judge", "guess"} <= set(stages) and result.report
+    run = Run(tmp_path / "r")
+    correct = sum(r["correct"] for r in run.counts().to_pylist())
+    labelled = run.read("judgments").num_rows if run.shards("judgments") else 0
+    assert correct > 0 and labelled == correct       # every correct sample got a label
+    assert Run(run.path / "guess").counts().num_rows == 3

@@ -1,4 +1,5 @@
-"""``boundary run SPEC``: sample → verify → [perplexity] → analyze → report, resumable at every stage.
+"""``boundary run SPEC``: sample → verify → [perplexity] → [judge] → [guess] → analyze → report, resumable
+at every stage (the bracketed ones when the spec has their block).
 
 Each stage skips what the run already holds, so running the same spec again after a crash (or
 after raising n) does only the missing work.
@@ -54,6 +55,14 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
             p = score_perplexity(run, scorer, models=responses, samples_per_problem=pp.samples_per_problem,
                                  engine=pp.engine, batch_size=pp.batch_size)
             say("perplexity", f"{p.scored:,} samples scored by {scorer} ({p.already:,} already scored)")
+    if spec.judge is not None:                       # CoT validity of correct samples (CoT-pass@k)
+        from boundary.judge import judge_run
+        j = judge_run(run, spec.judge)
+        say("judge", f"{j.judged:,} correct samples judged ({j.skipped:,} already)")
+    if spec.guess is not None:                       # answer-only sampling: the guessability filter
+        from boundary.judge import guess_run
+        gs, gv = guess_run(spec, run)
+        say("guess", f"{gs.new_samples:,} answer-only samples, {gv.verified:,} verified")
     a = spec.analysis
     acfg = AnalysisConfig(reference=a.reference or spec.models[0].name, k=a.k, k_max=a.k_max, n_boot=a.n_boot,
                           level=a.level, seed=a.seed, answer_space=a.answer_space, extrapolate=a.extrapolate,
