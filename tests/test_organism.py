@@ -150,7 +150,7 @@ def _manifest():
 
 
 def test_shipped_checkpoints_match_the_manifest_and_fit_the_size_budget():
-    from boundary.organism.train import sha256
+    from boundary._files import sha256_file as sha256
     m = _manifest()
     total = 0
     for name, info in m["models"].items():

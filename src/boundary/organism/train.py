@@ -15,13 +15,13 @@ files (``tests/test_organism.py``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from boundary._files import sha256_file
 from boundary.organism import task
 from boundary.organism.model import ModelShape, decode, encode, eos_id, load_model, new_model, save_checkpoint
 from boundary.organism.pretrain import SFTConfig, pretrain_examples, teacher_examples, train_sft
@@ -79,14 +79,6 @@ def quick_eval(model, problems: list[task.Countdown], n: int, seed: int = 0) -> 
         solved += c > 0
     return {"pass@1": correct / (n * len(problems)), f"pass@{n}": solved / len(problems),
             "problems": len(problems), "n": n}
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _finish(out: Path, name: str, model, card: dict, cfg: TrainConfig) -> dict:
@@ -209,16 +201,13 @@ def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
                 for f in futures:
                     f.result()                           # a failed stage raises here
 
-    models = {}
-    for k, n in jobs:
-        for name in _stage_names(k, n, cfg):
-            models[name] = {"path": name, "sha256": sha256(out / name / "model.safetensors"), **_done(out, name)}
-    models = {"base": {"path": "base", "sha256": sha256(out / "base" / "model.safetensors"), **_done(out, "base")},
-              **models}
+    names = ["base"] + [x for k, n in jobs for x in _stage_names(k, n, cfg)]
+    models = {name: {"path": name, "sha256": sha256_file(out / name / "model.safetensors"), **_done(out, name)}
+              for name in names}
     manifest = {"format": 1, "seconds": round(time.time() - started, 1), "workers": cfg.workers,
                 "torch": torch.__version__, "shape": asdict(cfg.shape), "models": models,
-                "heldout": {"countdown": {"file": "heldout.jsonl", "sha256": sha256(out / "heldout.jsonl")},
+                "heldout": {"countdown": {"file": "heldout.jsonl", "sha256": sha256_file(out / "heldout.jsonl")},
                             "countdown-hard": {"file": "heldout-hard.jsonl",
-                                               "sha256": sha256(out / "heldout-hard.jsonl")}}}
+                                               "sha256": sha256_file(out / "heldout-hard.jsonl")}}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

@@ -63,6 +63,15 @@ def check_model_path(path: str | None, *, model: str, backend: str) -> str:
     return path                                     # a hub id: the engine downloads or finds it in the cache
 
 
+def prompt_ids(tokenizer, req: ChunkRequest, *, add_special_tokens: bool = True) -> list[int]:
+    """Token ids of a request's prompt: its chat messages through the tokenizer's chat template, or its text."""
+    if req.messages is not None:
+        msgs = [{"role": role, "content": content} for role, content in req.messages]
+        text = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return list(tokenizer(req.prompt, add_special_tokens=add_special_tokens)["input_ids"])
+
+
 def _dtype(name: str):
     import torch
     if name in (None, "auto"):
@@ -152,11 +161,7 @@ class TransformersBackend(Backend):
     # -- prompts ---------------------------------------------------------------------------------
 
     def _prompt_ids(self, req: ChunkRequest) -> list[int]:
-        if req.messages is not None:
-            msgs = [{"role": role, "content": content} for role, content in req.messages]
-            text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-            return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        return list(self.tokenizer(req.prompt)["input_ids"])
+        return prompt_ids(self.tokenizer, req)
 
     # -- generation ------------------------------------------------------------------------------
 

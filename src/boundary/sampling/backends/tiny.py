@@ -23,7 +23,7 @@ from typing import Any
 
 from boundary.errors import BoundaryError
 from boundary.sampling.backends.base import Backend
-from boundary.sampling.backends.hf import check_model_path
+from boundary.sampling.backends.hf import check_model_path, prompt_ids
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 
 
@@ -71,11 +71,7 @@ class TinyBackend(Backend):
         self._torch = torch
 
     def _ids(self, r: ChunkRequest) -> list[int]:
-        if r.messages is not None:
-            msgs = [{"role": role, "content": content} for role, content in r.messages]
-            text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-            return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-        return list(self.tokenizer(r.prompt, add_special_tokens=False)["input_ids"])
+        return prompt_ids(self.tokenizer, r, add_special_tokens=False)
 
     def generate(self, requests: Sequence[ChunkRequest], params: SamplingParams
                  ) -> Iterator[tuple[ChunkRequest, list[Completion]]]:
