@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from boundary.errors import BoundaryError, InputError
-from boundary.tasks import BENCHMARKS, Problem, canonical_name, last_boxed, load_benchmark, load_custom, verify_hints
+from boundary.tasks import Problem, load_benchmark, load_custom
+from boundary.tasks.math import BENCHMARKS, canonical_name, last_boxed, verify_hints
 
 DATA = Path(__file__).parent / "data" / "math"
 FILES = {"gsm8k": "gsm8k.jsonl", "math500": "math500.jsonl", "minerva": "minerva_math.jsonl",

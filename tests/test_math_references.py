@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from boundary.tasks import load_benchmark, verify_hints
+from boundary.tasks import load_benchmark
+from boundary.tasks.math import verify_hints
 
 try:
     from boundary import verify_math, verify_math_batch

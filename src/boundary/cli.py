@@ -6,7 +6,7 @@
     boundary analyze R                         boundary.analyze
     boundary report R                          boundary.report.write_report(boundary.analyze(R))
     boundary perplexity R --model M            boundary.scoring.score_perplexity
-    boundary demo                              the bundled example, imported and reported
+    boundary demo                              the model organism's experiment (a plugin: boundary.organism)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rich.table import Table
 
 from boundary import __version__
 from boundary.errors import BoundaryError
+from boundary.plugins import load_plugins
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Measure the reasoning boundary of language models: pass@k, coverage, ΔSE.")
@@ -154,10 +155,10 @@ _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the sp
 def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Optional[Path] = _RUNDIR,
         no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis.")):
     """Sample → verify → analyze → report. Run it again at any time to resume."""
-    _run_command(spec, run_dir, no_report=no_report)
+    run_command(spec, run_dir, no_report=no_report)
 
 
-def _run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None:
+def run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None:
     from boundary.pipeline import run_spec
     s, rd = _load_spec_and_run(spec, run_dir)
     err.print(f"run directory: [bold]{rd}[/]")
@@ -415,61 +416,16 @@ def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `gu
               f"directly, of {len({(r.benchmark, r.problem_id) for r in rows})}")
 
 
-@app.command()
-def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where to write the demo run."),
-         n: Optional[int] = typer.Option(None, "--n", min=1, help="Samples per problem (default: the spec's 256)."),
-         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all).")):
-    """The paper's experiment on the model organism: sample, verify, analyse and report (boundary run
-    on the bundled spec with the shipped checkpoints), then print a three-line reading."""
-    from boundary.organism.demo import demo_spec, read_summary, three_lines
-    spec_path = demo_spec(run, n=n, limit=limit)
-    out.print(f"demo spec: {spec_path}")
-    _run_command(spec_path, run, no_report=False)
-    index = run / "report" / "index.html"
-    for line in three_lines(read_summary(index)):
-        out.print(escape(line))
-    out.print(f"open [bold]{index}[/] for the figures (pass@k curves, coverage, histograms, ...)")
-
-
-organism_app = typer.Typer(no_args_is_help=True, help="The model organism: tiny models trained on Countdown.")
-app.add_typer(organism_app, name="organism")
-
-
-@organism_app.command("train")
-def organism_train(out_dir: Path = typer.Option(Path("runs/organism"), "--out", "-o",
-                                                help="Where to write the checkpoints and manifest.json."),
-                   workers: int = typer.Option(2, "--workers", min=1,
-                                               help="Processes for the RL runs and the distillation.")):
-    """Rebuild every organism checkpoint (base, RL runs, distilled) from scratch, seeded."""
-    from dataclasses import replace
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from boundary.organism.train import TrainConfig, train_all
-    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage, done, total, stats):
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total, stats="")
-            text = ", ".join(f"{k} {v:.3f}" for k, v in stats.items() if isinstance(v, float))
-            bar.update(tasks[stage], completed=done, stats=text)
-
-        manifest = train_all(out_dir, replace(TrainConfig(), workers=workers), progress)
-    table = Table("model", "pass@1", "pass@32", "sha256")
-    for name, m in manifest["models"].items():
-        table.add_row(name, f"{m['eval']['pass@1']:.3f}", f"{m['eval']['pass@32']:.3f}", m["sha256"][:12])
-    out.print(table)
-    out.print(f"wrote {len(manifest['models'])} checkpoints to {out_dir} in {manifest['seconds']:.0f} s")
-
-
 def _load_plugins() -> None:
-    """Import the modules named in BOUNDARY_PLUGINS (comma-separated): they may register backends."""
-    import importlib
-    import os
-    for name in filter(None, (x.strip() for x in os.environ.get("BOUNDARY_PLUGINS", "").split(","))):
-        importlib.import_module(name)
+    """Load the plugins (:mod:`boundary.plugins`) and let each add its commands (``register_commands(app)``)."""
+    for module in load_plugins():
+        hook = getattr(module, "register_commands", None)
+        if hook is not None and module.__name__ not in _commands_from:
+            _commands_from.add(module.__name__)
+            hook(app)
+
+
+_commands_from: set[str] = set()
 
 
 def main() -> None:

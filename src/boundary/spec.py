@@ -71,9 +71,10 @@ class ModelSpec(_Strict):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, v):
-        from boundary.sampling.backends import BACKENDS
-        if v not in BACKENDS:
-            raise ValueError(f"{v!r} is not a known backend; expected one of {', '.join(map(repr, BACKENDS))}")
+        from boundary.sampling.backends import backend_names
+        names = backend_names()
+        if v not in names:
+            raise ValueError(f"{v!r} is not a known backend; expected one of {', '.join(map(repr, names))}")
         return v
 
     @model_validator(mode="after")
@@ -92,6 +93,8 @@ class BenchmarkSpec(_Strict):
     source: str | None = Field(None, description="Local file; default: the Hugging Face hub.")
     fields: dict[str, str] | None = Field(None, description="Field mapping for your own file: "
                                                             "question, answer, id.")
+    options: dict[str, Any] = Field(default_factory=dict, description="The benchmark loader's own options "
+                                    "(e.g. split, revision for the hub; a plugin's benchmark documents its own).")
     limit: int | None = Field(None, gt=0, description="Use only the first `limit` problems.")
 
 

@@ -210,7 +210,8 @@ def judge_run(run: Run | str, judge, *, models: Sequence[str] | None = None, bac
                     if key not in todo:
                         continue
                     ex = todo.pop(key)
-                    ref, _hints, _meta, question = problems.get((b, p), (None, {}, {}, ""))
+                    pr = problems.get((b, p))
+                    ref, question = (pr.reference, pr.question) if pr is not None else (None, "")
                     prompt = render_judge_prompt(judge.prompt, question=question, reference=ref, answer=ex,
                                                  response=text or "", max_response_chars=judge.max_response_chars)
                     if template is not None:

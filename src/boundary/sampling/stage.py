@@ -36,6 +36,7 @@ from boundary.sampling.seeds import derive_seed
 from boundary.sampling.types import ChunkRequest, SamplingParams
 from boundary.spec import BenchmarkSpec, ModelSpec, Spec
 from boundary.store import Run
+from boundary.tasks import get_kind, kind_name, load_benchmark
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,8 @@ class SampleSummary:
 
 
 def load_problems(bench: BenchmarkSpec):
-    from boundary.tasks import load_benchmark
     mapping = dict(bench.fields or {})
-    problems = load_benchmark(bench.name, source=bench.source, **mapping)
+    problems = load_benchmark(bench.name, source=bench.source, **mapping, **bench.options)
     return problems[: bench.limit] if bench.limit else problems
 
 
@@ -89,18 +89,11 @@ def _template(spec: Spec, model: ModelSpec):
 def render_prompt(template, problem):
     """The model input for one problem: text, or chat messages ((role, content), ...) for a server.
 
-    Code problems get their benchmark's official prompt (EvalPlus / LiveCodeBench) instead of the
-    spec's math template, through the model's chat template when the spec asks for ``chat``.
+    The problem's task kind renders it (:class:`boundary.tasks.TaskKind`): math problems through the
+    run's template, code problems with their benchmark's official prompt (EvalPlus /
+    LiveCodeBench), through the model's chat template when the spec asks for ``chat``.
     """
-    if problem.metadata.get("kind") == "code":
-        from boundary.prompts.code import code_prompt, code_prompt_text
-        if template is None:
-            return tuple((m["role"], m["content"]) for m in code_prompt(problem))
-        tok = getattr(template, "tokenizer", None)
-        if tok is not None:
-            return tok.apply_chat_template(code_prompt(problem), tokenize=False, add_generation_prompt=True)
-        return code_prompt_text(problem)
-    return template.render(problem) if template is not None else (("user", problem.question),)
+    return get_kind(kind_name(problem)).prompt(problem, template)
 
 
 def check_sampling_compatible(run: Run, spec: Spec, model: ModelSpec, template_info: dict) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
@@ -20,9 +21,10 @@ import pyarrow.parquet as pq
 
 from boundary.errors import StoreError
 from boundary.store import Run
+from boundary.tasks import Problem, Verifier, VerifyItem, get_kind, kind_name
+from boundary.verify.kinds import math_hints
 from boundary.verify.math import MathItem, MathVerifier, MathVerifyConfig
 
-HINT_KEYS = ("unit", "is_multiple_answer", "answer_type", "choices")
 SAMPLE_COLUMNS = ["model", "benchmark", "problem_id", "sample_index", "text", "finish_reason"]
 
 
@@ -39,13 +41,12 @@ class VerifySummary:
     verifier: str = ""
 
 
-def problem_index(run: Run) -> dict[tuple[str, str], tuple[str | None, dict, dict, str]]:
-    """(benchmark, problem_id) -> (reference, hints, metadata, question) from the problems table."""
+def problem_index(run: Run) -> dict[tuple[str, str], Problem]:
+    """(benchmark, problem_id) -> the recorded :class:`Problem` (reference, metadata, question)."""
     t = run.problems(["benchmark", "problem_id", "reference", "metadata", "question"])
     out = {}
     for b, p, ref, meta, q in zip(*(t[c].to_pylist() for c in t.column_names)):
-        m = json.loads(meta) if meta else {}
-        out[(b, p)] = (ref, {k: m[k] for k in HINT_KEYS if k in m and m[k] not in (None, "")}, m, q or "")
+        out[(b, p)] = Problem(b, p, q or "", ref, json.loads(meta) if meta else {})
     return out
 
 
@@ -56,39 +57,35 @@ def iter_samples(run: Run, columns: list[str] = SAMPLE_COLUMNS, batch_size: int 
         yield from f.iter_batches(batch_size=batch_size, columns=columns)
 
 
-def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *, code_config=None,
-               flush_every: int = 20_000, progress: Callable[[int], None] | None = None) -> VerifySummary:
+def verify_run(run: Run | str, config: MathVerifyConfig | None = None, *, code_config: Any = None,
+               configs: Mapping[str, Any] | None = None, flush_every: int = 20_000,
+               progress: Callable[[int], None] | None = None) -> VerifySummary:
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
 
-    Math problems go to the math verifier, code problems (``metadata["kind"] == "code"``) to the
-    sandboxed code executor (``code_config``: a ``CodeVerifyConfig``, default settings), the
-    model organism's Countdown problems (``"countdown"``) to its exact checker.
+    Each problem's task kind (``metadata["kind"]``, default ``math``) names a registered
+    :class:`~boundary.tasks.TaskKind`, whose verifier grades its samples: math answers, code in the
+    sandbox, the organism's Countdown, or a plugin's kind. ``configs`` maps a kind to its verifier's
+    config (``{"math": MathVerifyConfig(...), "code": CodeVerifyConfig(...)}``); ``config`` and
+    ``code_config`` are shorthands for those two. One verifier per kind lives for the whole stage.
     """
     run = run if isinstance(run, Run) else Run(run)
     run.remove_stale_temporaries()
+    kind_configs = dict(configs or {})
+    if config is not None:
+        kind_configs["math"] = config
+    if code_config is not None:
+        kind_configs["code"] = code_config
     problems = problem_index(run)
     v = run.verdicts(["model", "benchmark", "problem_id", "sample_index"])
     done = set(zip(*(v[c].to_pylist() for c in v.column_names)))
     statuses: Counter = Counter()
     verified = skipped = 0
-    bufs: dict[str, tuple[list, list]] = {"math": ([], []), "code": ([], []), "countdown": ([], [])}
-    engines: dict[str, object] = {}
-    verifier_names: dict[str, str] = {}
+    bufs: dict[str, tuple[list, list]] = {}
+    engines: dict[str, Verifier] = {}
 
-    def engine(kind: str):
+    def engine(kind: str) -> Verifier:
         if kind not in engines:
-            if kind == "math":
-                engines[kind] = MathVerifier(config)
-                verifier_names[kind] = config.verifier
-            elif kind == "countdown":
-                from boundary.organism.verify import CountdownVerifier
-                engines[kind] = CountdownVerifier()
-                verifier_names[kind] = CountdownVerifier.verifier
-            else:
-                from boundary.verify.code import CodeVerifier, CodeVerifyConfig
-                e = CodeVerifier(code_config or CodeVerifyConfig())
-                engines[kind] = e
-                verifier_names[kind] = e.verifier
+            engines[kind] = get_kind(kind).verifier(kind_configs.get(kind))
         return engines[kind]
 
     def flush(kind: str) -> None:
@@ -96,12 +93,15 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
         keys, items = bufs[kind]
         if not items:
             return
-        verdicts = engine(kind).verify_batch(items, progress=progress)
-        name = verifier_names[kind]
-        rows = {"model": [], "benchmark": [], "problem_id": [], "sample_index": [], "status": [],
-                "extracted": [], "path": [], "verifier": [], "detail": []}
+        e = engine(kind)
+        verdicts = e.verify_batch(items, progress=progress)
+        if len(verdicts) != len(items):
+            raise StoreError(f"verifier {e.name!r} of task kind {kind!r} returned {len(verdicts)} verdicts for "
+                             f"{len(items)} samples; a verifier must return one verdict per item, in order.")
+        rows: dict[str, list] = {"model": [], "benchmark": [], "problem_id": [], "sample_index": [], "status": [],
+                                 "extracted": [], "path": [], "verifier": [], "detail": []}
         for (m, b, p, j), vd in zip(keys, verdicts):
-            for k, val in zip(rows, (m, b, p, j, vd.status, vd.extracted, vd.path, name, vd.detail)):
+            for k, val in zip(rows, (m, b, p, j, vd.status, vd.extracted, vd.path, e.name, vd.detail)):
                 rows[k].append(val)
             statuses[vd.status] += 1
         run.write("verdicts", pa.table(rows))
@@ -122,38 +122,29 @@ def verify_run(run: Run | str, config: MathVerifyConfig = MathVerifyConfig(), *,
                     raise StoreError(f"{run.path}: samples of problem {p!r} of benchmark {b!r} have no entry in "
                                      "the run's problems table, so there is no reference to verify against. "
                                      "Import or sample through boundary so problems are recorded.")
-                ref, hints, meta, _question = problems[(b, p)]
-                if meta.get("kind") == "code":
-                    from boundary.tasks.problem import Problem
-                    from boundary.verify.code import CodeItem
-                    kind = "code"
-                    item = CodeItem(text or "", Problem(b, p, _question, ref or "", meta), fr)
-                elif meta.get("kind") == "countdown":
-                    from boundary.organism.verify import CountdownItem, countdown_from_metadata
-                    kind = "countdown"
-                    item = CountdownItem(text or "", countdown_from_metadata(meta), fr)
-                else:
-                    if ref is None:
-                        raise StoreError(f"{run.path}: problem {p!r} of benchmark {b!r} has no reference answer.")
-                    kind = "math"
-                    item = MathItem(text or "", ref, hints or None, fr)
+                problem = problems[(b, p)]
+                kind = kind_name(problem)
+                if kind not in bufs:
+                    get_kind(kind)                     # an unknown kind fails here, before any verifier starts
+                    bufs[kind] = ([], [])
                 bufs[kind][0].append((m, b, p, j))
-                bufs[kind][1].append(item)
+                bufs[kind][1].append(VerifyItem(text or "", problem, fr))
                 done.add((m, b, p, j))
                 if len(bufs[kind][1]) >= flush_every:
                     flush(kind)
-        flush("math")
-        flush("code")
-        flush("countdown")
-        checks = getattr(engines.get("math"), "checks", 0)
+        for kind in bufs:
+            flush(kind)
+        checks = sum(int(getattr(e, "checks", 0)) for e in engines.values())
     finally:
         for e in engines.values():
             e.close()
+    verifier_names = {k: e.name for k, e in engines.items()}
     errors = run.read("verdicts", ["status"]).filter(pa.compute.equal(pa.compute.field("status"), "error")).num_rows
     run.mark_stage("verify", verifiers=verifier_names, verified=verified, complete=errors == 0,
                    unresolved_errors=errors)
+    default_name = (config or kind_configs.get("math") or MathVerifyConfig()).verifier
     return VerifySummary(run=str(run.path), verified=verified, skipped=skipped, statuses=dict(statuses),
-                         distinct_checks=checks, verifier="; ".join(verifier_names.values()) or config.verifier)
+                         distinct_checks=checks, verifier="; ".join(verifier_names.values()) or default_name)
 
 
 @dataclass(frozen=True)
@@ -181,11 +172,12 @@ def compare_graders(run: Run | str, a: MathVerifyConfig = MathVerifyConfig(),
             cols = batch.to_pydict()
             keys, items = [], []
             for m, bench, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
-                if (bench, p) not in problems or problems[(bench, p)][2].get("kind") in ("code", "countdown"):
+                problem = problems.get((bench, p))
+                if problem is None or kind_name(problem) != "math":
                     continue
-                ref, hints, _, _ = problems[(bench, p)]
+                ref = problem.reference
                 keys.append((m, bench, p, j, ref))
-                items.append(MathItem(text or "", ref, hints or None, fr))
+                items.append(MathItem(text or "", ref, math_hints(problem.metadata) or None, fr))
             ra, rb = va.verify_batch(items), vb.verify_batch(items, progress=progress)
             total += len(items)
             for (m, bench, p, j, ref), x, y in zip(keys, ra, rb):

@@ -1,8 +1,8 @@
 """Registry of sampling backends. A backend factory takes the model's spec and returns a Backend.
 
-Built-in: ``vllm`` (offline engine), ``openai`` (OpenAI-compatible HTTP server), ``transformers``,
-``tiny`` (the model organism's batched CPU sampler for small Qwen2 checkpoints).
-Tests and plugins add their own with ``register_backend`` — the same path as the built-ins.
+Built-in: ``vllm`` (offline engine), ``openai`` (OpenAI-compatible HTTP server), ``transformers``.
+Plugins add their own with ``register_backend`` (the model organism's plugin adds ``tiny``); a name
+not registered yet loads the plugins first (:mod:`boundary.plugins`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from boundary.errors import InputError
+from boundary.plugins import load_plugins
 from boundary.sampling.backends.base import Backend
 
 # name -> "module:factory" (imported lazily: vllm and torch are heavy) or a callable
@@ -18,7 +20,6 @@ BACKENDS: dict[str, Any] = {
     "vllm": "boundary.sampling.backends.vllm:VLLMBackend",
     "openai": "boundary.sampling.backends.openai:OpenAIBackend",
     "transformers": "boundary.sampling.backends.hf:TransformersBackend",
-    "tiny": "boundary.sampling.backends.tiny:TinyBackend",
 }
 
 
@@ -31,13 +32,29 @@ def unregister_backend(name: str) -> None:
     BACKENDS.pop(name, None)
 
 
+def backend_names() -> list[str]:
+    """Every registered backend name (the plugins' included)."""
+    load_plugins()
+    return list(BACKENDS)
+
+
+def get_backend_factory(name: str) -> Any:
+    if name not in BACKENDS:
+        load_plugins()
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}. A plugin registers one with "
+                         "boundary.sampling.register_backend (docs/plugins.md).")
+    return BACKENDS[name]
+
+
 def create_backend(model_spec) -> Backend:
     """Build the engine for one model of a spec."""
-    factory = BACKENDS[model_spec.backend]
+    factory = get_backend_factory(model_spec.backend)
     if isinstance(factory, str):
         module, _, attr = factory.partition(":")
         factory = getattr(importlib.import_module(module), attr)
     return factory(model_spec)
 
 
-__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend"]
+__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend", "backend_names",
+           "get_backend_factory"]

@@ -1,0 +1,63 @@
+"""The organism's CLI commands, added by its plugin (:func:`boundary.organism.plugin.register_commands`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from boundary.cli import err, out, run_command
+
+
+def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where to write the demo run."),
+         n: Optional[int] = typer.Option(None, "--n", min=1, help="Samples per problem (default: the spec's 256)."),
+         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all).")):
+    """The paper's experiment on the model organism: sample, verify, analyse and report (boundary run
+    on the bundled spec with the shipped checkpoints), then print a three-line reading."""
+    from boundary.organism.demo import demo_spec, read_summary, three_lines
+    spec_path = demo_spec(run, n=n, limit=limit)
+    out.print(f"demo spec: {spec_path}")
+    _run_command(spec_path, run, no_report=False)
+    index = run / "report" / "index.html"
+    for line in three_lines(read_summary(index)):
+        out.print(escape(line))
+    out.print(f"open [bold]{index}[/] for the figures (pass@k curves, coverage, histograms, ...)")
+
+
+def organism_train(out_dir: Path = typer.Option(Path("runs/organism"), "--out", "-o",
+                                                help="Where to write the checkpoints and manifest.json."),
+                   workers: int = typer.Option(2, "--workers", min=1,
+                                               help="Processes for the RL runs and the distillation.")):
+    """Rebuild every organism checkpoint (base, RL runs, distilled) from scratch, seeded."""
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from boundary.organism.train import TrainConfig, train_all
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage, done, total, stats):
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total, stats="")
+            text = ", ".join(f"{k} {v:.3f}" for k, v in stats.items() if isinstance(v, float))
+            bar.update(tasks[stage], completed=done, stats=text)
+
+        manifest = train_all(out_dir, replace(TrainConfig(), workers=workers), progress)
+    table = Table("model", "pass@1", "pass@32", "sha256")
+    for name, m in manifest["models"].items():
+        table.add_row(name, f"{m['eval']['pass@1']:.3f}", f"{m['eval']['pass@32']:.3f}", m["sha256"][:12])
+    out.print(table)
+    out.print(f"wrote {len(manifest['models'])} checkpoints to {out_dir} in {manifest['seconds']:.0f} s")
+
+
+def add_commands(app: Any) -> None:
+    """``boundary demo`` and ``boundary organism train``."""
+    app.command("demo")(demo)
+    organism_app = typer.Typer(no_args_is_help=True, help="The model organism: tiny models trained on Countdown.")
+    organism_app.command("train")(organism_train)
+    app.add_typer(organism_app, name="organism")
