@@ -47,12 +47,12 @@ def spec_for(endpoint: str, a) -> dict:
 
 def run_boundary(endpoint: str, a) -> tuple[float, int, dict]:
     from boundary import Run
-    from boundary.sampling.stage import sample_run
+    from boundary.pipeline import sample_spec
     from boundary.spec import parse_spec
     spec = parse_spec(spec_for(endpoint, a))
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
-        s = sample_run(spec, Path(d) / "run")
+        s = sample_spec(spec, Path(d) / "run")
         dt = time.perf_counter() - t0
         rows = Run(Path(d) / "run").samples(["problem_id", "sample_index", "text", "completion_tokens"]).to_pylist()
     assert s.new_samples == a.problems * a.n

@@ -65,7 +65,8 @@ def main():
     from boundary import Run
     from boundary.organism import make_tiny_checkpoint
     from boundary.sampling.backends.vllm import VLLMBackend, vllm_version
-    from boundary.sampling.stage import load_problems, plan_chunks, sample_run, _template
+    from boundary.pipeline import sample_spec
+    from boundary.sampling.stage import _template, plan_chunks
     from boundary.spec import parse_spec
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sampling-"))
@@ -77,19 +78,20 @@ def main():
         "benchmarks": [{"name": "aime24", "source": str(AIME), "limit": args.problems}],
         "sampling": {"n": args.n, "chunk_size": args.chunk, "temperature": 0.6, "top_p": 0.95,
                      "max_tokens": args.max_tokens}})
-    model, bench = spec.models[0], spec.benchmarks[0]
+    plan = spec.sampling_plan()
+    model = plan.models[0]
+    bench_name, problems = next(iter(plan.benchmarks.items()))
 
     # the raw path's requests: the very prompts and seeds the stage plans
-    template = _template(spec, model)
-    problems = load_problems(bench)
+    template = _template(model)
     prompts = {p.id: template.render(p) for p in problems}
-    todo, _ = plan_chunks(spec, model, bench.name, problems, prompts, set())
+    todo, _ = plan_chunks(plan, model, bench_name, problems, prompts, set())
     raw_prompts = [r.prompt for r in todo]
     raw_params = [vllm.SamplingParams(n=r.n, seed=r.seed, temperature=0.6, top_p=0.95,
                                       max_tokens=args.max_tokens) for r in todo]
 
     t0 = time.monotonic()
-    backend = VLLMBackend(model)
+    backend = VLLMBackend(model.engine)
     start_s = time.monotonic() - t0
     llm = backend.llm
 
@@ -105,7 +107,7 @@ def main():
     def ours():
         d = tmp / f"run{next(runs)}"
         t = time.perf_counter()
-        sample_run(spec, d, backends={"base": backend})
+        sample_spec(spec, d, backends={"base": backend})
         dt = time.perf_counter() - t
         rows = Run(d).samples(["problem_id", "sample_index", "text", "completion_tokens"]).to_pylist()
         return dt, sum(r["completion_tokens"] for r in rows), {(r["problem_id"], r["sample_index"]): r["text"]

@@ -9,7 +9,7 @@ import pytest
 from boundary import Run
 from boundary.errors import BoundaryError
 from boundary.sampling.seeds import derive_seed
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.sampling.types import ChunkRequest, SamplingParams
 from boundary.spec import ModelSpec, parse_spec
 

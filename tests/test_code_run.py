@@ -10,7 +10,7 @@ import pyarrow as pa
 import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run, load_benchmark
 from boundary.analysis import AnalysisConfig, analyze
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.spec import parse_spec
 from boundary.verify import verify_run
 

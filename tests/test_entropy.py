@@ -9,7 +9,7 @@ import pytest
 
 import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.scoring import entropy_matched, match_temperature, token_entropy
 from boundary.spec import parse_spec
 from tests.test_sample_stage import AIME

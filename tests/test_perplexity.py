@@ -17,7 +17,7 @@ import pytest
 import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run
 from boundary.errors import BoundaryError
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.scoring import (TransformersScorer, VLLMScorer, perplexity_by_problem, perplexity_matrix,
                               perplexity_values, score_perplexity)
 from boundary.spec import parse_spec

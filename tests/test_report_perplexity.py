@@ -10,7 +10,7 @@ import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run
 from boundary.analysis import AnalysisConfig, analyze
 from boundary.report import write_report
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.spec import parse_spec
 from boundary.verify import MathVerifyConfig, verify_run
 from tests.test_sample_stage import AIME

@@ -20,7 +20,7 @@ import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run
 from boundary.errors import StoreError
 from boundary.sampling.seeds import derive_seed
-from boundary.sampling.stage import sample_run
+from boundary.pipeline import sample_spec as sample_run
 from boundary.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -185,13 +185,12 @@ def run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None
 @app.command()
 def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Optional[Path] = _RUNDIR):
     """Only the sampling stage: draw every missing sample of the spec (resumable)."""
-    from boundary.sampling.stage import sample_run
-    from boundary.store import Run
+    from boundary.pipeline import sample_spec
     s, rd = _load_spec_and_run(spec, run_dir)
     err.print(f"run directory: [bold]{rd}[/]")
     bar, update = _sample_bar()
     with bar:
-        r = sample_run(s, Run.create(rd, spec=s.model_dump(mode="json")), progress=update)
+        r = sample_spec(s, rd, progress=update)
     out.print(f"sample: {r.new_samples:,} new samples ({r.skipped_samples:,} already stored) in {r.run}")
 
 

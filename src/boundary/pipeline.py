@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from boundary.sampling.stage import SampleSummary, sample_run
 from boundary.spec import Spec
 from boundary.store import Run
 
@@ -30,17 +31,25 @@ def default_run_dir(spec: Spec, spec_path: str | Path | None) -> Path:
     return Path("runs") / stem
 
 
+def sample_spec(spec: Spec, run: Run | str | Path, **kwargs) -> SampleSummary:
+    """The sample stage on a spec: read it into a :class:`~boundary.sampling.SamplingPlan`, then draw.
+
+    ``kwargs`` go to :func:`boundary.sampling.stage.sample_run` (``progress``, ``backends``, ``batch_chunks``).
+    """
+    run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    return sample_run(spec.sampling_plan(), run, **kwargs)
+
+
 def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              on_stage: Callable[[str, str], None] | None = None, sample_progress=None,
              verify_progress=None) -> RunResult:
     """Do every stage of the spec in ``run_dir``. ``on_stage(stage, message)`` reports each stage's summary."""
     from boundary.analysis import AnalysisConfig, analyze
-    from boundary.sampling.stage import sample_run
     from boundary.verify import MathVerifyConfig, verify_run
 
     say = on_stage or (lambda stage, msg: None)
     run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
-    s = sample_run(spec, run, progress=sample_progress)
+    s = sample_spec(spec, run, progress=sample_progress)
     say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
     vcfg = MathVerifyConfig(timeout_s=spec.verify.timeout_s, allow_truncated=spec.verify.allow_truncated,
                             last_number_fallback=spec.verify.last_number_fallback, workers=spec.verify.workers)

@@ -31,12 +31,15 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from boundary.errors import InputError
+
+if TYPE_CHECKING:
+    from boundary.sampling.plan import EngineConfig, SamplingPlan
 
 
 
@@ -76,6 +79,15 @@ class ModelSpec(_Strict):
         if v not in names:
             raise ValueError(f"{v!r} is not a known backend; expected one of {', '.join(map(repr, names))}")
         return v
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's keyword arguments as a value (what a backend is built from)."""
+        from boundary.sampling.plan import EngineConfig
+        return EngineConfig(name=self.name, backend=self.backend, path=self.path, endpoint=self.endpoint,
+                            api=self.api, api_key_env=self.api_key_env, dtype=self.dtype,
+                            max_model_len=self.max_model_len, tensor_parallel_size=self.tensor_parallel_size,
+                            max_concurrency=self.max_concurrency, batch_size=self.batch_size,
+                            engine_args=dict(self.engine_args))
 
     @model_validator(mode="after")
     def _where(self):
@@ -270,6 +282,29 @@ class Spec(_Strict):
         if any(m.name == name for m in self.models):
             return [name]
         return [m.name for m in self.models if m.group == name]
+
+    def sampling_plan(self) -> SamplingPlan:
+        """The sample stage's input as values: engines, templates, parameters, and the loaded problems."""
+        from boundary.sampling.plan import ModelPlan, SamplingPlan
+        from boundary.sampling.types import SamplingParams
+        from boundary.tasks import load_benchmark
+        models = []
+        for m in self.models:
+            s = self.sampling_for(m)
+            params = SamplingParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens,
+                                    logprobs=bool(s.logprobs), stop=tuple(s.stop))
+            models.append(ModelPlan(
+                engine=m.engine_config(), params=params, template=self.template_for(m),
+                token_logprobs=s.logprobs is True, fingerprint=s.fingerprint(),
+                params_record=s.model_dump(exclude={"n", "chunks_per_shard"}), record=m.model_dump(mode="json"),
+                info={"group": m.group or m.name, "step": m.step, "path": m.path, "temperature": s.temperature}))
+        benchmarks = {}
+        for b in self.benchmarks:
+            problems = load_benchmark(b.name, source=b.source, **dict(b.fields or {}), **b.options)
+            benchmarks[b.name] = tuple(problems[: b.limit] if b.limit else problems)
+        return SamplingPlan(seed=self.seed, n=self.sampling.n, chunk_size=self.sampling.chunk_size,
+                            models=tuple(models), benchmarks=benchmarks,
+                            chunks_per_shard=self.sampling.chunks_per_shard)
 
     def sampling_for(self, model: ModelSpec) -> SamplingSpec:
         """The sampling parameters of one model: ``sampling`` with the model's own temperature."""

@@ -64,7 +64,7 @@ def guess_run(spec, run: Run | str, *, backends=None, progress=None):
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
     gspec = guess_spec(spec)
     sub = Run.create(run.path / GUESS_DIR, spec=gspec.model_dump(mode="json"))
-    s = sample_run(gspec, sub, backends=backends, progress=progress)
+    s = sample_run(gspec.sampling_plan(), sub, backends=backends, progress=progress)
     v = verify_run(sub, MathVerifyConfig(timeout_s=spec.verify.timeout_s, allow_truncated=True,
                                          last_number_fallback=True, workers=spec.verify.workers))
     g = spec.guess

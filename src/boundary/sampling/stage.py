@@ -34,9 +34,9 @@ from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.seeds import derive_seed
 from boundary.sampling.types import ChunkRequest, SamplingParams
-from boundary.spec import BenchmarkSpec, ModelSpec, Spec
+from boundary.sampling.plan import ModelPlan, SamplingPlan
 from boundary.store import Run
-from boundary.tasks import get_kind, kind_name, load_benchmark
+from boundary.tasks import get_kind, kind_name
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,6 @@ class SampleSummary:
     per_model: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def load_problems(bench: BenchmarkSpec):
-    mapping = dict(bench.fields or {})
-    problems = load_benchmark(bench.name, source=bench.source, **mapping, **bench.options)
-    return problems[: bench.limit] if bench.limit else problems
-
-
 def record_problems(run: Run, bench_name: str, problems) -> None:
     import json
     t = run.read("problems", ["benchmark", "problem_id"])
@@ -76,13 +70,13 @@ def record_problems(run: Run, bench_name: str, problems) -> None:
         run.write("problems", pa.Table.from_pylist(rows))
 
 
-def _template(spec: Spec, model: ModelSpec):
+def _template(model: ModelPlan):
     from boundary.prompts.templates import make_template
-    t = spec.template_for(model)
+    t = model.template
     if isinstance(t, str) and t.strip().lower() == "chat":
-        if model.backend == "openai" and model.api == "chat":
+        if model.engine.backend == "openai" and model.engine.api == "chat":
             return None                          # the server applies the model's chat template
-        return make_template({"chat": True, "tokenizer": model.path})
+        return make_template({"chat": True, "tokenizer": model.engine.path})
     return make_template(t)
 
 
@@ -96,19 +90,18 @@ def render_prompt(template, problem):
     return get_kind(kind_name(problem)).prompt(problem, template)
 
 
-def check_sampling_compatible(run: Run, spec: Spec, model: ModelSpec, template_info: dict) -> None:
+def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, template_info: dict) -> None:
     """Refuse to mix samples drawn with different parameters under one model name."""
     rec = run.manifest.get("sampling", {}).get(model.name)
     if rec is None:
         return
-    sampling = spec.sampling_for(model)
-    want = {"fingerprint": sampling.fingerprint(), "seed": spec.seed,
+    want = {"fingerprint": model.fingerprint, "seed": plan.seed,
             "template": template_info.get("fingerprint")}
     have = {"fingerprint": rec.get("fingerprint"), "seed": rec.get("seed"),
             "template": rec.get("template", {}).get("fingerprint")}
     if want != have:
         diffs = []
-        old, new = rec.get("params", {}), sampling.model_dump(exclude={"n", "chunks_per_shard"})
+        old, new = rec.get("params", {}), model.params_record
         diffs += [f"{k}: stored {old.get(k)!r}, spec {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
         if want["seed"] != have["seed"]:
             diffs.append(f"seed: stored {have['seed']}, spec {want['seed']}")
@@ -120,7 +113,7 @@ def check_sampling_compatible(run: Run, spec: Spec, model: ModelSpec, template_i
                          "Use a new model name or a new run directory, or restore the old parameters.")
 
 
-def plan_chunks(spec: Spec, model: ModelSpec, bench_name: str, problems, prompts: dict[str, Any],
+def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
                 existing: set[tuple[str, int]]) -> tuple[list[ChunkRequest], int]:
     """Chunk requests still to draw, and the number of samples already stored.
 
@@ -128,7 +121,7 @@ def plan_chunks(spec: Spec, model: ModelSpec, bench_name: str, problems, prompts
     multiple of chunk_size the last chunk is partial; raising n later redraws that chunk with its
     seed, and only its missing indices are stored (stored samples are never replaced).
     """
-    cs, n = spec.sampling.chunk_size, spec.sampling.n
+    cs, n = plan.chunk_size, plan.n
     todo, have = [], 0
     for p in problems:
         for j in range(-(-n // cs)):
@@ -141,66 +134,59 @@ def plan_chunks(spec: Spec, model: ModelSpec, bench_name: str, problems, prompts
             prompt = prompts[p.id]
             todo.append(ChunkRequest(
                 benchmark=bench_name, problem_id=p.id, chunk_index=j, first_index=first, n=size,
-                seed=derive_seed(spec.seed, model.name, bench_name, p.id, j),
+                seed=derive_seed(plan.seed, model.name, bench_name, p.id, j),
                 prompt=prompt if isinstance(prompt, str) else "",
                 messages=None if isinstance(prompt, str) else prompt))
     return todo, have
 
 
-def sample_run(spec: Spec, run: Run | str, *, batch_chunks: int | None = None,
+def sample_run(plan: SamplingPlan, run: Run | str, *, batch_chunks: int | None = None,
                progress: Callable[[Progress], None] | None = None,
                backends: dict[str, Backend] | None = None) -> SampleSummary:
-    """Draw every missing sample of the spec into the run.
+    """Draw every missing sample of the plan into the run (a spec's: :meth:`boundary.spec.Spec.sampling_plan`).
 
     Args:
         batch_chunks: chunks per engine call (and per shard); default keeps ~1024 samples in flight.
         backends: already-built engines by model name (tests, or to reuse an engine across runs).
     """
-    run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    run = run if isinstance(run, Run) else Run.create(run)
     run.remove_stale_temporaries()
-    run.add_models([m.name for m in spec.models])
-    run.set_model_info({m.name: {"group": m.group or m.name, "step": m.step, "path": m.path,
-                                 "temperature": spec.sampling_for(m).temperature} for m in spec.models})
-    run.add_benchmarks([b.name for b in spec.benchmarks])
-    batch_chunks = batch_chunks or spec.sampling.chunks_per_shard or \
-        max(1, 1024 // min(spec.sampling.chunk_size, spec.sampling.n))
-    problems_by_bench = {b.name: load_problems(b) for b in spec.benchmarks}
-    for b, problems in problems_by_bench.items():
+    run.add_models([m.name for m in plan.models])
+    run.set_model_info({m.name: dict(m.info) for m in plan.models})
+    run.add_benchmarks(list(plan.benchmarks))
+    batch_chunks = batch_chunks or plan.chunks_per_shard or max(1, 1024 // min(plan.chunk_size, plan.n))
+    for b, problems in plan.benchmarks.items():
         if not problems:
             raise BoundaryError(f"benchmark {b!r} has no problems; check its source and `limit`.")
         record_problems(run, b, problems)
     per_model: dict[str, dict[str, int]] = {}
     new_total = skipped_total = 0
-    for model in spec.models:
-        template = _template(spec, model)
+    for model in plan.models:
+        template = _template(model)
         tinfo = template.describe() if template is not None else {"name": "chat (server)", "fingerprint": "server"}
-        check_sampling_compatible(run, spec, model, tinfo)
+        check_sampling_compatible(run, plan, model, tinfo)
         plans = []
-        for bench in spec.benchmarks:
-            problems = problems_by_bench[bench.name]
+        for bench_name, problems in plan.benchmarks.items():
             prompts = {p.id: render_prompt(template, p) for p in problems}
-            existing = run.keys("samples", model.name, bench.name)
-            todo, have = plan_chunks(spec, model, bench.name, problems, prompts, existing)
-            plans.append((bench.name, todo, have, len(problems) * spec.sampling.n, existing))
+            existing = run.keys("samples", model.name, bench_name)
+            todo, have = plan_chunks(plan, model, bench_name, problems, prompts, existing)
+            plans.append((bench_name, todo, have, len(problems) * plan.n, existing))
             skipped_total += have
-        if not any(plan[1] for plan in plans):
+        if not any(p[1] for p in plans):
             per_model[model.name] = {"new": 0}
             continue
-        sampling = spec.sampling_for(model)
-        params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
-                                max_tokens=sampling.max_tokens, logprobs=bool(sampling.logprobs),
-                                stop=tuple(sampling.stop))
+        params = model.params
         # the template's own stop strings (e.g. <|im_end|> for the Qwen chat format) apply too
         model_params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
             params.stop + tuple(getattr(template, "stop", ()) or ()))))
         own = backends is None or model.name not in backends
-        engine = create_backend(model) if own else backends[model.name]
+        engine = create_backend(model.engine) if own else backends[model.name]
         try:
-            _record_model(run, spec, model, engine, tinfo)
+            _record_model(run, plan, model, engine, tinfo)
             new = 0
             for bench_name, todo, have, total, existing in plans:
                 new += _draw(run, engine, model, bench_name, todo, have, total, existing, model_params, batch_chunks,
-                             progress, keep_token_logprobs=sampling.logprobs is True)
+                             progress, keep_token_logprobs=model.token_logprobs)
         finally:
             if own:
                 engine.close()
@@ -211,17 +197,17 @@ def sample_run(spec: Spec, run: Run | str, *, batch_chunks: int | None = None,
                          per_model=per_model)
 
 
-def _record_model(run: Run, spec: Spec, model: ModelSpec, engine: Backend, tinfo: dict) -> None:
+def _record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine: Backend, tinfo: dict) -> None:
     def change(m):
         sampling = m.setdefault("sampling", {})
         prev = sampling.get(model.name, {})
         sampling[model.name] = {
-            "fingerprint": spec.sampling_for(model).fingerprint(), "seed": spec.seed,
-            "params": spec.sampling_for(model).model_dump(exclude={"n", "chunks_per_shard"}),
-            "n": max(spec.sampling.n, prev.get("n", 0)),
+            "fingerprint": model.fingerprint, "seed": plan.seed,
+            "params": dict(model.params_record),
+            "n": max(plan.n, prev.get("n", 0)),
             "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
             "engine": engine.info(),
-            "model": model.model_dump(mode="json"),
+            "model": dict(model.record),
         }
     run.update_manifest(change)
 
