@@ -60,10 +60,10 @@ def run_math_verify(cases: list[dict], wrap: str) -> list[bool]:
 
 def run_boundary(cases: list[dict]):
     try:
-        from boundary import verify_math_batch  # noqa: F401
+        from boundary.verify import verify_math_batch  # noqa: F401
     except ImportError:
         return None
-    from boundary import verify_math_batch
+    from boundary.verify import verify_math_batch
     items = [{"response": c["response"], "reference": c["reference"], "hints": c.get("hints") or None,
               "finish_reason": c.get("finish_reason")} for c in cases]
     return verify_math_batch(items)

@@ -135,7 +135,7 @@ def test_known_gap_lists_name_real_cases():
 # ------------------------------------------------------------------------------ the verifier
 def _verifier():
     try:
-        from boundary import verify_math_batch
+        from boundary.verify import verify_math_batch
     except ImportError as e:  # the verifier lands with issue 3; until then these tests skip
         pytest.skip(f"boundary.verify_math is not importable yet: {e}")
     return verify_math_batch
@@ -143,7 +143,7 @@ def _verifier():
 
 _CORPUS_CHILD = textwrap.dedent("""
     import json, sys
-    from boundary import verify_math_batch
+    from boundary.verify import verify_math_batch
 
     def main():
         with open(sys.argv[1], encoding="utf-8") as f:

@@ -12,7 +12,7 @@ from boundary.tasks import load_benchmark
 from boundary.tasks.math import verify_hints
 
 try:
-    from boundary import verify_math, verify_math_batch
+    from boundary.verify import verify_math, verify_math_batch
 except ImportError as e:  # the verifier lands with the same issue, possibly after the loaders
     pytest.skip(f"boundary.verify_math / verify_math_batch not available yet ({e})", allow_module_level=True)
 

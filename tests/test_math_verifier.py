@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from boundary import verify_math_batch
+from boundary.verify import verify_math_batch
 
 CASES = [
     # math-verify's LaTeX parser reads only the leading number of a malformed answer

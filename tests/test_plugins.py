@@ -138,3 +138,12 @@ def test_a_registered_kind_is_used_by_the_stages(tmp_path):
         assert s.statuses == {"correct": 2, "wrong": 1} and s.verifier == "upper-1"
     finally:
         unregister_kind(kind.name)
+
+
+def test_top_level_surface_is_small_and_every_name_resolves():
+    import boundary
+    assert len(boundary.__all__) <= 15
+    for name in boundary.__all__:
+        assert getattr(boundary, name) is not None
+    with pytest.raises(AttributeError, match="boundary.analysis"):
+        boundary.mcnemar_exact  # noqa: B018

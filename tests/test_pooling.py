@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from boundary import pool_counts
+from boundary.analysis import pool_counts
 from boundary.analysis.passk import pass_at_k_curve
 
 

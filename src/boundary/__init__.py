@@ -1,27 +1,70 @@
 """boundary: measure the reasoning boundary of language models.
 
-The public API is small; everything else lives in submodules and may move::
+The top level holds what a newcomer needs; everything else is one import away in its subpackage
+(``boundary.analysis``, ``boundary.tasks``, ``boundary.sampling``, ``boundary.verify``,
+``boundary.store``, ``boundary.report``, ``boundary.plugins``)::
 
-    from boundary import pass_at_k, pass_at_k_curve, compare, coverage, Run, analyze
+    from boundary import load_spec, run_spec                       # the whole experiment from a spec
+    from boundary import Run, analyze, write_report                # a run's analyses and its report
+    from boundary import pass_at_k, pass_at_k_curve, compare       # the estimator and the paired bootstrap
+    from boundary import load_benchmark, verify_math, verify_code  # problems and the two verifiers
+
+>>> from boundary import pass_at_k
+>>> round(float(pass_at_k(10, 3, 1)), 2)
+0.3
+
+Names load on first use, so ``import boundary`` stays cheap.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from boundary.analysis import (AnalysisConfig, accuracy_histogram, analyze, chance_floor, compare,
-                               cover_at, coverage, mcnemar_exact, pass_at_k, pass_at_k_curve, pool_counts,
-                               predict_pass_at_k, sampling_efficiency_gap, support_dynamics)
-from boundary.errors import AnalysisError, BoundaryError, InputError, StoreError
-from boundary.store import Run
-from boundary.tasks import Problem, load_benchmark
-from boundary.verify import MathVerifyConfig, Verdict, verify_math, verify_math_batch
-from boundary.verify.code import verify_code, verify_code_batch
+_WHERE = {
+    "run_spec": "boundary.pipeline",
+    "load_spec": "boundary.spec",
+    "Problem": "boundary.tasks",
+    "load_benchmark": "boundary.tasks",
+    "SamplingParams": "boundary.sampling.types",
+    "Verdict": "boundary.tasks",
+    "verify_math": "boundary.verify.math",
+    "verify_code": "boundary.verify.code",
+    "Run": "boundary.store",
+    "pass_at_k": "boundary.analysis.passk",
+    "pass_at_k_curve": "boundary.analysis.passk",
+    "compare": "boundary.analysis",
+    "analyze": "boundary.analysis",
+    "write_report": "boundary.report",
+    "BoundaryError": "boundary.errors",
+}
 
-__all__ = [
-    "__version__",
-    "pass_at_k", "pass_at_k_curve", "compare", "coverage", "mcnemar_exact", "accuracy_histogram",
-    "sampling_efficiency_gap", "cover_at", "chance_floor", "pool_counts", "predict_pass_at_k", "support_dynamics",
-    "AnalysisConfig", "analyze", "Run",
-    "verify_math", "verify_math_batch", "MathVerifyConfig", "Verdict", "load_benchmark", "Problem",
-    "verify_code", "verify_code_batch",
-    "BoundaryError", "InputError", "StoreError", "AnalysisError",
-]
+__all__ = list(_WHERE)
+
+if TYPE_CHECKING:
+    from boundary.analysis import analyze, compare
+    from boundary.analysis.passk import pass_at_k, pass_at_k_curve
+    from boundary.errors import BoundaryError
+    from boundary.pipeline import run_spec
+    from boundary.report import write_report
+    from boundary.sampling.types import SamplingParams
+    from boundary.spec import load_spec
+    from boundary.store import Run
+    from boundary.tasks import Problem, Verdict, load_benchmark
+    from boundary.verify.code import verify_code
+    from boundary.verify.math import verify_math
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'boundary' has no attribute {name!r}; the top level holds {', '.join(__all__)}; "
+                             "the rest is in the subpackages (boundary.analysis, boundary.tasks, boundary.verify, ...).")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "__version__"])
