@@ -1,8 +1,16 @@
-"""The model organism: tiny Qwen2-architecture models with a character tokenizer.
+"""The model organism: tiny Qwen2 models trained from scratch on Countdown (``docs/organism.md``).
 
-Today: ``make_tiny_checkpoint`` writes a randomly initialised checkpoint that real engines
-(transformers, vLLM) load like any Hugging Face model; tests and benchmarks of the sampling
-backends use it. The trained organism (issue 5) builds on the same tokenizer.
+A plugin (:mod:`boundary.organism.plugin`, loaded through boundary's ``boundary.plugins`` entry
+point): it registers the ``countdown`` / ``countdown-hard`` benchmarks, the ``countdown`` task kind,
+the ``tiny`` backend and the ``boundary demo`` / ``boundary organism train`` commands. The rest of
+boundary never imports this package.
+
+- :mod:`~boundary.organism.task`: the Countdown task, its exact checker and blind-guess chance;
+- :mod:`~boundary.organism.model`, :mod:`~boundary.organism.tokenizer`: the Qwen2 shape, the character tokenizer;
+- :mod:`~boundary.organism.sampler`, :mod:`~boundary.organism.backend`: the batched KV-cache sampler, ``backend: tiny``;
+- :mod:`~boundary.organism.pretrain`, :mod:`~boundary.organism.rl`, :mod:`~boundary.organism.train`: training;
+- :mod:`~boundary.organism.demo`: ``boundary demo`` on the shipped checkpoints;
+- :func:`make_tiny_checkpoint`: a randomly initialised checkpoint that real engines load (engine tests).
 """
 
 from boundary.organism.tiny import make_tiny_checkpoint

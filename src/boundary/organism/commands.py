@@ -20,7 +20,7 @@ def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where 
     from boundary.organism.demo import demo_spec, read_summary, three_lines
     spec_path = demo_spec(run, n=n, limit=limit)
     out.print(f"demo spec: {spec_path}")
-    _run_command(spec_path, run, no_report=False)
+    run_command(spec_path, run, no_report=False)
     index = run / "report" / "index.html"
     for line in three_lines(read_summary(index)):
         out.print(escape(line))
