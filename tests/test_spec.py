@@ -220,3 +220,38 @@ def test_perplexity_block_names_models_or_groups():
     d["perplexity"] = {"scorers": ["gpt"]}
     with pytest.raises(InputError, match="perplexity.scorers: 'gpt' is not a model of this spec"):
         parse_spec(d)
+
+
+def _other_value(f):
+    """A valid non-default value for a config field (one per type)."""
+    special = {"grader": "strict", "isolation": "rlimit", "cache_dir": "/tmp/cal"}
+    if f.name in special:
+        return special[f.name]
+    if isinstance(f.default, bool):
+        return not f.default
+    if f.default is None or isinstance(f.default, int):
+        return (f.default or 0) + 3
+    if isinstance(f.default, float):
+        return f.default * 2 + 1
+    raise AssertionError(f"no test value for {f.name}")
+
+
+def test_every_verify_option_is_declared_once_and_reachable_from_spec_and_cli():
+    """MathVerifyConfig / CodeVerifyConfig are the one definition: the spec's verify block and the
+    CLI's --option take every field (a new field is reachable without touching spec or CLI)."""
+    import dataclasses
+
+    from boundary.cli import verify_block
+    from boundary.verify.code import CodeVerifyConfig
+    from boundary.verify.math import MathVerifyConfig
+    for cls, prefix in ((MathVerifyConfig, ""), (CodeVerifyConfig, "code.")):
+        for f in dataclasses.fields(cls):
+            value = _other_value(f)
+            assert value != f.default
+            block = {"code": {f.name: value}} if prefix else {f.name: value}
+            spec = parse_spec({**good(), "verify": block})
+            got = spec.verify.code.to_config() if prefix else spec.verify.to_config()
+            assert getattr(got, f.name) == value, f.name
+            cli = verify_block([f"{prefix}{f.name}={value}"])
+            got = cli.code.to_config() if prefix else cli.to_config()
+            assert getattr(got, f.name) == value, f.name

@@ -195,16 +195,38 @@ def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run
 
 
 # ---------------------------------------------------------------------------------------- verify
+def verify_block(options: list[str], flags: dict | None = None):
+    """The spec's ``verify:`` block from ``KEY=VALUE`` options (values read as YAML) and the command's flags."""
+    import yaml
+
+    from boundary.spec import VerifySpec, parse_block
+    data: dict = dict(flags or {})
+    for item in options:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise BoundaryError(f"--option {item!r}: expected KEY=VALUE, e.g. -o code.time_factor=8.")
+        *parents, leaf = key.strip().split(".")
+        node = data
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = yaml.safe_load(value)
+    return parse_block(VerifySpec, data, where="boundary verify --option", prefix="verify")
+
+
 @app.command()
 def verify(
     run: Path = typer.Argument(..., help="Run directory."),
-    timeout: float = typer.Option(5.0, "--timeout", help="Hard time limit per distinct answer check (s)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Hard time limit per distinct answer check "
+                                            "(s; default 5)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     allow_truncated: bool = typer.Option(False, "--allow-truncated",
                                          help="Grade samples that hit the length limit (default: 'truncated')."),
     last_number: bool = typer.Option(False, "--last-number-fallback",
                                      help="Without a marked final answer, grade the last number in the text."),
     grader: str = typer.Option("boundary", "--grader", help="boundary (math-verify based) or strict."),
+    option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE",
+                                     help="Any option of the spec's verify block, e.g. -o memory_mb=4096 or "
+                                     "-o code.time_factor=8 (repeatable; MathVerifyConfig, CodeVerifyConfig)."),
     compare: bool = typer.Option(False, "--compare",
                                  help="Grade with both graders and list where they disagree (writes no verdicts)."),
 ):
@@ -218,11 +240,12 @@ def verify(
     total = sum(pq.ParquetFile(f).metadata.num_rows for f in r.shards("samples"))
     if total == 0:
         raise BoundaryError(f"{r.path} has no samples to verify; run `boundary sample` or import samples first.")
-    try:
-        config = MathVerifyConfig(timeout_s=timeout, workers=workers, allow_truncated=allow_truncated,
-                                  last_number_fallback=last_number, grader=grader)
-    except ValueError as e:
-        raise BoundaryError(str(e)) from e
+    flags = {"timeout_s": timeout, "workers": workers, "allow_truncated": allow_truncated or None,
+             "last_number_fallback": last_number or None, "grader": grader}
+    block = verify_block(option, {k: v for k, v in flags.items() if v is not None})
+    config, code_config = block.to_config(), block.code.to_config()
+    timeout, workers, allow_truncated, last_number = (config.timeout_s, config.workers, config.allow_truncated,
+                                                      config.last_number_fallback)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     if compare:
         with Progress(*columns, console=err, transient=True) as bar:
@@ -250,7 +273,7 @@ def verify(
         return
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("verifying", total=total)
-        s = verify_run(r, config, progress=lambda k: bar.advance(task, k))
+        s = verify_run(r, config, code_config=code_config, progress=lambda k: bar.advance(task, k))
     st = ", ".join(f"{k} {v:,}" for k, v in sorted(s.statuses.items())) or "nothing new"
     out.print(f"verified {s.verified:,} samples ({s.skipped:,} already done; {s.distinct_checks:,} distinct "
               f"checks): {st}")

@@ -45,15 +45,13 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              verify_progress=None) -> RunResult:
     """Do every stage of the spec in ``run_dir``. ``on_stage(stage, message)`` reports each stage's summary."""
     from boundary.analysis import AnalysisConfig, analyze
-    from boundary.verify import MathVerifyConfig, verify_run
+    from boundary.verify import verify_run
 
     say = on_stage or (lambda stage, msg: None)
     run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
     s = sample_spec(spec, run, progress=sample_progress)
     say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
-    vcfg = MathVerifyConfig(timeout_s=spec.verify.timeout_s, allow_truncated=spec.verify.allow_truncated,
-                            last_number_fallback=spec.verify.last_number_fallback, workers=spec.verify.workers)
-    v = verify_run(run, vcfg, progress=verify_progress)
+    v = verify_run(run, spec.verify.to_config(), code_config=spec.verify.code.to_config(), progress=verify_progress)
     st = ", ".join(f"{k} {n:,}" for k, n in sorted(v.statuses.items())) or "nothing new"
     say("verify", f"{v.verified:,} samples verified ({v.distinct_checks:,} distinct checks): {st}")
     if spec.perplexity is not None:

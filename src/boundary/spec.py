@@ -27,16 +27,19 @@ Sweeps expand into one model per value when the spec is read (see :func:`expand_
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_type_hints
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from boundary.errors import InputError
+from boundary.verify.code import CodeVerifyConfig
+from boundary.verify.math import MathVerifyConfig
 
 if TYPE_CHECKING:
     from boundary.sampling.plan import EngineConfig, SamplingPlan
@@ -136,11 +139,39 @@ class SamplingSpec(_Strict):
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class VerifySpec(_Strict):
-    timeout_s: float = Field(5.0, gt=0)
-    allow_truncated: bool = False
-    last_number_fallback: bool = False
-    workers: int | None = Field(None, ge=1)
+class _ConfigSpec(_Strict):
+    """A spec block derived from a library config dataclass: same fields, same defaults, same checks."""
+
+    __config__: ClassVar[type]
+
+    @model_validator(mode="after")
+    def _valid_config(self):
+        try:
+            self.to_config()          # the dataclass's own checks
+        except ValueError as e:       # "timeout_s must be > 0 ...": the error names the field (see _explain)
+            field = str(e).split(" ", 1)[0]
+            raise ValueError(f"@{field}@{e}" if field in type(self).model_fields else str(e)) from None
+        return self
+
+    def to_config(self) -> Any:
+        cls = type(self).__config__
+        return cls(**{f.name: getattr(self, f.name) for f in dataclasses.fields(cls)})
+
+
+def config_spec(config_cls: type, name: str, **extra: Any) -> type[_ConfigSpec]:
+    """The pydantic spec block for a frozen config dataclass: one definition, read by spec, CLI and library."""
+    hints = get_type_hints(config_cls)
+    fields: dict[str, Any] = {f.name: (hints[f.name], f.default) for f in dataclasses.fields(config_cls)}
+    fields.update(extra)
+    model = create_model(name, __base__=_ConfigSpec, __doc__=config_cls.__doc__, **fields)
+    model.__config__ = config_cls
+    return model
+
+
+CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
+#: ``verify:`` — the math verifier's options (``MathVerifyConfig``) and, under ``code:``, the code sandbox's
+#: (``CodeVerifyConfig``).
+VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()))
 
 
 class AnalysisSpec(_Strict):
@@ -232,7 +263,7 @@ class Spec(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     benchmarks: list[BenchmarkSpec] = Field(min_length=1)
     sampling: SamplingSpec
-    verify: VerifySpec = VerifySpec()
+    verify: VerifySpec = VerifySpec()  # type: ignore[valid-type]
     analysis: AnalysisSpec = AnalysisSpec()
     judge: JudgeSpec | None = Field(None, description="LLM judge of reasoning validity (CoT-pass@k).")
     guess: GuessSpec | None = Field(None, description="Guessability filter (answer-only sampling).")
@@ -476,10 +507,10 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _explain(e: ValidationError, where: str) -> InputError:
+def _explain(e: ValidationError, where: str, prefix: tuple = ()) -> InputError:
     lines = []
     for err in e.errors():
-        loc = _loc(tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+        loc = _loc(prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
         kind, msg = err["type"], err["msg"]
         if kind == "extra_forbidden":
             msg = "is not a known field (a typo?)"
@@ -488,7 +519,10 @@ def _explain(e: ValidationError, where: str) -> InputError:
         elif kind == "literal_error":
             msg = f"{err.get('input')!r} is not allowed; expected {msg.removeprefix('Input should be ')}"
         elif msg.startswith("Value error, "):
-            msg = msg.removeprefix("Value error, ")
+            msg = msg.removeprefix("Value error, ").rstrip(".")
+            if msg.startswith("@"):                  # a config block's check that names its field
+                field, _, msg = msg[1:].partition("@")
+                loc = f"{loc}.{field}" if loc != "(top level)" else field
         else:
             msg = f"{msg} (got {err.get('input')!r})"
         if loc == "(top level)" and re.match(r"^(models|sampling|analysis)[\[.]", msg):
@@ -496,6 +530,14 @@ def _explain(e: ValidationError, where: str) -> InputError:
         else:
             lines.append(f"{loc}: {msg}")
     return InputError("; ".join(lines) + ".", path=where)
+
+
+def parse_block(model: type[BaseModel], data: Any, *, where: str, prefix: str) -> Any:
+    """Validate one block of a spec (e.g. ``verify``) given alone: the same checks and messages as in a spec."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise _explain(e, where, (prefix,)) from None
 
 
 def parse_spec(data: Any, *, where: str = "spec") -> Spec:
