@@ -7,8 +7,11 @@ histograms, Cover@τ, the chance floor when the answer-space size is known, pass
 n (beta-binomial fits, checked on a subsample), checkpoint sweeps and the algorithm table.
 
 From a run (``analyze(run)``) it also reads, shard by shard and never the texts, the samples'
-token counts (budget-matched pass@k) and the verdicts' extracted answers (answer diversity). An
-analysis the data do not allow is listed in ``BenchmarkAnalysis.skipped`` with the reason.
+token counts (budget-matched pass@k), the verdicts' extracted answers (answer diversity), the
+perplexities and recorded logprobs (``Analysis.perplexity``), and the judge's labels and the
+answer-only run (``Analysis.validity``: CoT-pass@k, guessability). An analysis the data do not allow
+is listed in ``BenchmarkAnalysis.skipped`` with the reason. The report draws the ``Analysis`` and
+reads nothing else from the run except the sample texts of its browser.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from boundary.analysis.extrapolate import (DEFAULT_EXTRAPOLATION_BOOT, Extrapola
                                            PowerLawFit, check_extrapolation, extrapolation_ks, power_law_fit,
                                            predict_pass_at_k)
 from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram
+from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
 from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
 from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, model_steps
+from boundary.analysis.validity import ValidityAnalysis, validity_analysis
 from boundary.errors import AnalysisError
 
 TAUS = np.round(np.linspace(0.0, 1.0, 21), 4)
@@ -128,6 +133,12 @@ class Analysis:
     benchmarks: list[BenchmarkAnalysis]
     statuses: list[dict] = field(default_factory=list)
     """Samples per (model, benchmark, status), when the run has verdicts."""
+    perplexity: PerplexityAnalysis | None = None
+    """Perplexity matrix, box-plot data, token entropy and entropy matches (``analyze(run)``; None when
+    the analysis is not attached to a run directory)."""
+    validity: ValidityAnalysis | None = None
+    """CoT-pass@k of the latest judge and the guessability rows (``analyze(run)``; None when the
+    analysis is not attached to a run directory)."""
 
 
 def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int, int]]:
@@ -389,7 +400,8 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
                             data=sample_data(run))
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
-                    benchmarks=result.benchmarks, statuses=statuses)
+                    benchmarks=result.benchmarks, statuses=statuses,
+                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run))
 
 
 def headline_ks(k_max: int) -> list[int]:
