@@ -41,43 +41,48 @@ from boundary.errors import AnalysisError
 TAUS = np.round(np.linspace(0.0, 1.0, 21), 4)
 
 
+def _option(default, help: str, **limits):
+    """A field of ``AnalysisConfig``: its default, its help text and its limits (``gt``, ``ge``, ``lt``,
+    ``le``). The spec's ``analysis:`` block and the CLI's options of ``analyze``/``report`` are built
+    from these fields (``boundary.spec.AnalysisSpec``), so an option is declared here once."""
+    return field(default=default, metadata={"help": help, **limits})
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """What ``analyze`` computes. Every field has a default that reproduces the paper's setup."""
+    """What ``analyze`` computes. Every field has a default that reproduces the paper's setup.
 
-    reference: str | None = None
-    """Model that the others are compared against (the base model). Default: the first model
-    recorded in the run (import order)."""
-    k: int | None = None
-    """k for the coverage split. Default: the largest common n of the two models."""
-    k_max: int | None = None
-    """Largest k of the curves and of ΔSE's pass@k_max. Default: the smallest n on the benchmark."""
-    n_boot: int = DEFAULT_N_BOOT
-    """Bootstrap replicates for bands and intervals."""
-    level: float = DEFAULT_LEVEL
-    """Confidence level of bands and intervals."""
-    seed: int = 0
-    """Seed of the bootstrap's random draws (results are reproducible)."""
-    answer_space: int | None = None
-    """Size m of the answer space for the chance floor 1-(1-1/m)^k (e.g. 4 for multiple choice,
-    1000 for AIME). None: no chance floor is drawn."""
-    extrapolate: bool = True
-    """Fit (zero-inflated) beta-binomials and predict pass@k beyond the sampled n."""
-    extrapolate_to: int | None = None
-    """Largest predicted k. Default: 4 × k_max."""
-    extrapolate_boot: int = DEFAULT_EXTRAPOLATION_BOOT
-    """Bootstrap refits for the prediction intervals (each refit is one maximum-likelihood fit)."""
-    extrapolate_check_fraction: float = 0.25
-    """The check fits on this share of each problem's samples and predicts pass@n."""
-    power_law: bool = False
-    """Also fit Brown et al.'s pass@k ≈ exp(a·k^b) to each measured curve."""
-    support_zeta: float = DEFAULT_ZETA
-    """ζ of the support detection bound ε = −ln ζ / k."""
-    budget_per_problem: bool = False
-    """Budget matching with each problem's own mean answer length (default: the model's mean)."""
-    steps: dict[str, int] | None = None
-    """Training step per model name for checkpoint sweeps (default: the run's recorded steps, then
-    steps parsed from names such as ``grpo-step50``, ``checkpoint-50``, ``global_step_50``)."""
+    The single definition of the analysis options: the spec's ``analysis:`` block and the options
+    of ``boundary analyze`` / ``boundary report`` are derived from these fields (help text, default,
+    limits), and a test fails when a field is not reachable from both.
+    """
+
+    reference: str | None = _option(
+        None, "Model that the others are compared against (the base model). Default: the first model "
+              "recorded in the run (import order).")
+    k: int | None = _option(None, "k for the coverage split. Default: the largest common n of the two models.", gt=0)
+    k_max: int | None = _option(
+        None, "Largest k of the curves and of ΔSE's pass@k_max. Default: the smallest n on the benchmark.", gt=0)
+    n_boot: int = _option(DEFAULT_N_BOOT, "Bootstrap replicates for bands and intervals.", gt=0)
+    level: float = _option(DEFAULT_LEVEL, "Confidence level of bands and intervals.", gt=0, lt=1)
+    seed: int = _option(0, "Seed of the bootstrap's random draws (results are reproducible).")
+    answer_space: int | None = _option(
+        None, "Size m of the answer space for the chance floor 1-(1-1/m)^k (e.g. 4 for multiple choice, "
+              "1000 for AIME). None: no chance floor is drawn.", gt=0)
+    extrapolate: bool = _option(True, "Fit (zero-inflated) beta-binomials and predict pass@k beyond the sampled n.")
+    extrapolate_to: int | None = _option(None, "Largest predicted k. Default: 4 × k_max.", gt=0)
+    extrapolate_boot: int = _option(
+        DEFAULT_EXTRAPOLATION_BOOT, "Bootstrap refits for the prediction intervals (each refit is one "
+                                    "maximum-likelihood fit; 0: no interval).", ge=0)
+    extrapolate_check_fraction: float = _option(
+        0.25, "The check fits on this share of each problem's samples and predicts pass@n.", gt=0, lt=1)
+    power_law: bool = _option(False, "Also fit Brown et al.'s pass@k ≈ exp(a·k^b) to each measured curve.")
+    support_zeta: float = _option(DEFAULT_ZETA, "ζ of the support detection bound ε = −ln ζ / k.", gt=0, lt=1)
+    budget_per_problem: bool = _option(
+        False, "Budget matching with each problem's own mean answer length (default: the model's mean).")
+    steps: dict[str, int] | None = _option(
+        None, "Training step per model name for checkpoint sweeps (default: the run's recorded steps, then "
+              "steps parsed from names such as grpo-step50, checkpoint-50, global_step_50).")
 
 
 MIN_N_EXTRAPOLATE = 4
