@@ -220,8 +220,8 @@ def test_guess_filter_flags_problems_answered_without_reasoning(tmp_path):
     # rerun: nothing new; the report shows the table
     s2, _ = guess_run(spec, run)
     assert s2.new_samples == 0
-    from boundary.judge.report import guess_rows
-    table, totals = guess_rows(run)
+    from boundary.report.validity import guess_rows
+    table, totals = guess_rows(guessability(run))
     assert totals["problems"] == 3 and {t["problem"] for t in table} == {"g0", "g1"}
 
 

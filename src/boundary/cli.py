@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import typing
 from pathlib import Path
 from typing import Optional
 
@@ -280,21 +281,72 @@ def verify(
 
 
 # ---------------------------------------------------------------------------------------- analyze/report
-def _config(reference, k, k_max, n_boot, level, seed, answer_space):
-    from boundary.analysis import AnalysisConfig
-    return AnalysisConfig(reference=reference, k=k, k_max=k_max, n_boot=n_boot, level=level, seed=seed,
-                          answer_space=answer_space)
+def _analysis_options(func):
+    """Append one option per ``AnalysisConfig`` field to a command (``--n-boot``, ``--extrapolate/
+    --no-extrapolate``, ``--steps MODEL=STEP``, ...): the options are derived from the dataclass, so a
+    new analysis option reaches the CLI without an edit here. The command receives the options it was
+    given as ``analysis_options`` (a dict; unset options are absent)."""
+    import dataclasses
+    import functools
+    import inspect
+
+    from boundary.analysis.analyze import AnalysisConfig
+    fields = dataclasses.fields(AnalysisConfig)
+    hints = typing.get_type_hints(AnalysisConfig)
+    params = [p for p in inspect.signature(func).parameters.values() if p.name != "analysis_options"]
+    annotations = {k: v for k, v in typing.get_type_hints(func).items() if k != "analysis_options"}
+    for f in fields:
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if f.default is not None:
+            help_text += f" (default: {f.default})"
+        base = hints[f.name]
+        if base is bool:
+            ann, opt = Optional[bool], typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+        elif typing.get_origin(base) is dict or dict in typing.get_args(base) or any(
+                typing.get_origin(t) is dict for t in typing.get_args(base)):
+            ann, opt = Optional[list[str]], typer.Option(None, flag, help=help_text + " Repeat as MODEL=STEP.",
+                                                         show_default=False)
+        else:
+            inner = next((t for t in typing.get_args(base) if t is not type(None)), base)
+            ann, opt = Optional[inner], typer.Option(None, flag, help=help_text, show_default=False)
+        params.append(inspect.Parameter(f"_a_{f.name}", inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann))
+        annotations[f"_a_{f.name}"] = ann
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        given = {k[3:]: kwargs.pop(k) for k in list(kwargs) if k.startswith("_a_")}
+        return func(*args, analysis_options={k: v for k, v in given.items() if v is not None}, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)
+    wrapper.__annotations__ = annotations
+    del wrapper.__wrapped__
+    return wrapper
 
 
-_REF = typer.Option(None, "--reference", help="Model the others are compared against (default: the first "
-                                              "model recorded in the run).")
-_K = typer.Option(None, "--k", help="k of the coverage split (default: the largest common n).")
-_KMAX = typer.Option(None, "--k-max", help="Largest k of the curves and of ΔSE (default: smallest n).")
-_NBOOT = typer.Option(2000, "--n-boot", help="Bootstrap replicates.")
-_LEVEL = typer.Option(0.95, "--level", help="Confidence level of bands and intervals.")
-_SEED = typer.Option(0, "--seed", help="Seed of the bootstrap.")
-_M = typer.Option(None, "--answer-space", help="Answer-space size m for the chance floor 1-(1-1/m)^k "
-                                               "(e.g. 4 for multiple choice).")
+def _analysis_config(run, given: dict):
+    """The ``AnalysisConfig`` of ``boundary analyze`` / ``report``: the run's recorded spec's ``analysis:``
+    block (when the run was made from a spec), then the options given on the command line."""
+    from pydantic import ValidationError
+
+    from boundary.errors import InputError
+    from boundary.spec import AnalysisSpec
+    given = dict(given)
+    if "steps" in given:
+        steps = {}
+        for item in given["steps"]:
+            name, sep, step = item.rpartition("=")
+            if not sep or not name or not step.strip().lstrip("-").isdigit():
+                raise InputError(f"--steps {item!r} is not MODEL=STEP with an integer step; e.g. --steps grpo-a=50.")
+            steps[name] = int(step)
+        given["steps"] = steps
+    recorded = (run.manifest.get("spec") or {}).get("analysis") or {}
+    try:
+        return AnalysisSpec.model_validate({**recorded, **given}).to_config()
+    except ValidationError as e:
+        errs = "; ".join(f"{'.'.join(map(str, x['loc']))} = {x.get('input')!r}: {x['msg']}" for x in e.errors())
+        raise InputError(f"analysis options ({run.path}/manifest.json's spec `analysis:` block, then the command "
+                         f"line): {errs}. Fix the option or the spec's value.") from None
 
 
 def _print_analysis(a) -> None:
@@ -315,15 +367,16 @@ def _print_analysis(a) -> None:
 
 
 @app.command()
-def analyze(run: Path = typer.Argument(..., help="Run directory."), reference: Optional[str] = _REF,
-            k: Optional[int] = _K, k_max: Optional[int] = _KMAX, n_boot: int = _NBOOT, level: float = _LEVEL,
-            seed: int = _SEED, answer_space: Optional[int] = _M):
-    """Compute every analysis and write RUN/analysis/summary.json."""
+@_analysis_options
+def analyze(run: Path = typer.Argument(..., help="Run directory."), *, analysis_options: dict):
+    """Compute every analysis and write RUN/analysis/summary.json.
+
+    Options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import summary_dict
     from boundary.store import Run
     r = Run(run)
-    a = run_analysis(r, _config(reference, k, k_max, n_boot, level, seed, answer_space))
+    a = run_analysis(r, _analysis_config(r, analysis_options))
     d = r.path / "analysis"
     d.mkdir(exist_ok=True)
     from boundary.store.run import atomic_write_bytes
@@ -334,17 +387,19 @@ def analyze(run: Path = typer.Argument(..., help="Run directory."), reference: O
 
 
 @app.command()
-def report(run: Path = typer.Argument(..., help="Run directory."), reference: Optional[str] = _REF,
-           k: Optional[int] = _K, k_max: Optional[int] = _KMAX, n_boot: int = _NBOOT, level: float = _LEVEL,
-           seed: int = _SEED, answer_space: Optional[int] = _M,
-           out_dir: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN/report).")):
-    """Analyse and write figures, tables, summary.json and a self-contained index.html."""
+@_analysis_options
+def report(run: Path = typer.Argument(..., help="Run directory."),
+           out_dir: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN/report)."),
+           *, analysis_options: dict):
+    """Analyse and write figures, tables, summary.json and a self-contained index.html.
+
+    Analysis options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report
     from boundary.store import Run
     r = Run(run)
     with err.status("analysing (bootstrap over problems)…"):
-        a = run_analysis(r, _config(reference, k, k_max, n_boot, level, seed, answer_space))
+        a = run_analysis(r, _analysis_config(r, analysis_options))
     with err.status("drawing figures and writing the report…"):
         paths = write_report(a, out_dir or r.path / "report")
     r.mark_stage("report", index=str(paths.index_html))

@@ -44,7 +44,7 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              on_stage: Callable[[str, str], None] | None = None, sample_progress=None,
              verify_progress=None) -> RunResult:
     """Do every stage of the spec in ``run_dir``. ``on_stage(stage, message)`` reports each stage's summary."""
-    from boundary.analysis import AnalysisConfig, analyze
+    from boundary.analysis import analyze
     from boundary.verify import verify_run
 
     say = on_stage or (lambda stage, msg: None)
@@ -70,10 +70,7 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
         from boundary.judge import guess_run
         gs, gv = guess_run(spec, run)
         say("guess", f"{gs.new_samples:,} answer-only samples, {gv.verified:,} verified")
-    a = spec.analysis
-    acfg = AnalysisConfig(reference=a.reference or spec.models[0].name, k=a.k, k_max=a.k_max, n_boot=a.n_boot,
-                          level=a.level, seed=a.seed, answer_space=a.answer_space, extrapolate=a.extrapolate,
-                          extrapolate_boot=a.extrapolate_boot)
+    acfg = spec.analysis.to_config(reference=spec.analysis.reference or spec.models[0].name)   # every option
     analysis = analyze(run, acfg)
     say("analyze", f"{len(analysis.benchmarks)} benchmark(s), reference {analysis.reference}")
     index = None

@@ -174,17 +174,30 @@ CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
 VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()))
 
 
-class AnalysisSpec(_Strict):
-    reference: str | None = Field(None, description="Model the others are compared against.")
-    k: int | None = Field(None, gt=0)
-    k_max: int | None = Field(None, gt=0)
-    n_boot: int = Field(2000, gt=0)
-    level: float = Field(0.95, gt=0, lt=1)
-    seed: int = 0
-    answer_space: int | None = Field(None, gt=0)
-    extrapolate: bool = Field(True, description="Predict pass@k beyond the sampled n (beta-binomial fits).")
-    extrapolate_boot: int = Field(100, ge=0, description="Bootstrap refits for the beyond-n intervals "
-                                  "(each is one maximum-likelihood fit; 0: no interval).")
+def _analysis_fields() -> dict[str, Any]:
+    """The ``analysis:`` block's fields, one per ``AnalysisConfig`` field (type, default, help, limits)."""
+    import dataclasses
+    import typing
+
+    from boundary.analysis.analyze import AnalysisConfig
+    hints = typing.get_type_hints(AnalysisConfig)
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(AnalysisConfig):
+        meta = dict(f.metadata)
+        out[f.name] = (hints[f.name], Field(f.default, description=meta.pop("help", None), **meta))
+    return out
+
+
+class _AnalysisBase(_Strict):
+    def to_config(self, **override: Any):
+        """The ``AnalysisConfig`` of this block (``override``: fields to replace)."""
+        from boundary.analysis.analyze import AnalysisConfig
+        return AnalysisConfig(**{**dict(self), **override})
+
+
+AnalysisSpec = create_model("AnalysisSpec", __base__=_AnalysisBase, __module__=__name__,
+                            __doc__="The `analysis:` block: every field of `boundary.analysis.AnalysisConfig`.",
+                            **_analysis_fields())
 
 
 #: The CoT judge's default prompt (placeholders: {question}, {reference}, {answer}, {response}).

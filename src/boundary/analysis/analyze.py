@@ -7,8 +7,11 @@ histograms, Cover@τ, the chance floor when the answer-space size is known, pass
 n (beta-binomial fits, checked on a subsample), checkpoint sweeps and the algorithm table.
 
 From a run (``analyze(run)``) it also reads, shard by shard and never the texts, the samples'
-token counts (budget-matched pass@k) and the verdicts' extracted answers (answer diversity). An
-analysis the data do not allow is listed in ``BenchmarkAnalysis.skipped`` with the reason.
+token counts (budget-matched pass@k), the verdicts' extracted answers (answer diversity), the
+perplexities and recorded logprobs (``Analysis.perplexity``), and the judge's labels and the
+answer-only run (``Analysis.validity``: CoT-pass@k, guessability). An analysis the data do not allow
+is listed in ``BenchmarkAnalysis.skipped`` with the reason. The report draws the ``Analysis`` and
+reads nothing else from the run except the sample texts of its browser.
 """
 
 from __future__ import annotations
@@ -29,50 +32,57 @@ from boundary.analysis.extrapolate import (DEFAULT_EXTRAPOLATION_BOOT, Extrapola
                                            PowerLawFit, check_extrapolation, extrapolation_ks, power_law_fit,
                                            predict_pass_at_k)
 from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram
+from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
 from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
 from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, model_steps
+from boundary.analysis.validity import ValidityAnalysis, validity_analysis
 from boundary.errors import AnalysisError
 
 TAUS = np.round(np.linspace(0.0, 1.0, 21), 4)
 
 
+def _option(default, help: str, **limits):
+    """A field of ``AnalysisConfig``: its default, its help text and its limits (``gt``, ``ge``, ``lt``,
+    ``le``). The spec's ``analysis:`` block and the CLI's options of ``analyze``/``report`` are built
+    from these fields (``boundary.spec.AnalysisSpec``), so an option is declared here once."""
+    return field(default=default, metadata={"help": help, **limits})
+
+
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """What ``analyze`` computes. Every field has a default that reproduces the paper's setup."""
+    """What ``analyze`` computes. Every field has a default that reproduces the paper's setup.
 
-    reference: str | None = None
-    """Model that the others are compared against (the base model). Default: the first model
-    recorded in the run (import order)."""
-    k: int | None = None
-    """k for the coverage split. Default: the largest common n of the two models."""
-    k_max: int | None = None
-    """Largest k of the curves and of ΔSE's pass@k_max. Default: the smallest n on the benchmark."""
-    n_boot: int = DEFAULT_N_BOOT
-    """Bootstrap replicates for bands and intervals."""
-    level: float = DEFAULT_LEVEL
-    """Confidence level of bands and intervals."""
-    seed: int = 0
-    """Seed of the bootstrap's random draws (results are reproducible)."""
-    answer_space: int | None = None
-    """Size m of the answer space for the chance floor 1-(1-1/m)^k (e.g. 4 for multiple choice,
-    1000 for AIME). None: no chance floor is drawn."""
-    extrapolate: bool = True
-    """Fit (zero-inflated) beta-binomials and predict pass@k beyond the sampled n."""
-    extrapolate_to: int | None = None
-    """Largest predicted k. Default: 4 × k_max."""
-    extrapolate_boot: int = DEFAULT_EXTRAPOLATION_BOOT
-    """Bootstrap refits for the prediction intervals (each refit is one maximum-likelihood fit)."""
-    extrapolate_check_fraction: float = 0.25
-    """The check fits on this share of each problem's samples and predicts pass@n."""
-    power_law: bool = False
-    """Also fit Brown et al.'s pass@k ≈ exp(a·k^b) to each measured curve."""
-    support_zeta: float = DEFAULT_ZETA
-    """ζ of the support detection bound ε = −ln ζ / k."""
-    budget_per_problem: bool = False
-    """Budget matching with each problem's own mean answer length (default: the model's mean)."""
-    steps: dict[str, int] | None = None
-    """Training step per model name for checkpoint sweeps (default: the run's recorded steps, then
-    steps parsed from names such as ``grpo-step50``, ``checkpoint-50``, ``global_step_50``)."""
+    The single definition of the analysis options: the spec's ``analysis:`` block and the options
+    of ``boundary analyze`` / ``boundary report`` are derived from these fields (help text, default,
+    limits), and a test fails when a field is not reachable from both.
+    """
+
+    reference: str | None = _option(
+        None, "Model that the others are compared against (the base model). Default: the first model "
+              "recorded in the run (import order).")
+    k: int | None = _option(None, "k for the coverage split. Default: the largest common n of the two models.", gt=0)
+    k_max: int | None = _option(
+        None, "Largest k of the curves and of ΔSE's pass@k_max. Default: the smallest n on the benchmark.", gt=0)
+    n_boot: int = _option(DEFAULT_N_BOOT, "Bootstrap replicates for bands and intervals.", gt=0)
+    level: float = _option(DEFAULT_LEVEL, "Confidence level of bands and intervals.", gt=0, lt=1)
+    seed: int = _option(0, "Seed of the bootstrap's random draws (results are reproducible).")
+    answer_space: int | None = _option(
+        None, "Size m of the answer space for the chance floor 1-(1-1/m)^k (e.g. 4 for multiple choice, "
+              "1000 for AIME). None: no chance floor is drawn.", gt=0)
+    extrapolate: bool = _option(True, "Fit (zero-inflated) beta-binomials and predict pass@k beyond the sampled n.")
+    extrapolate_to: int | None = _option(None, "Largest predicted k. Default: 4 × k_max.", gt=0)
+    extrapolate_boot: int = _option(
+        DEFAULT_EXTRAPOLATION_BOOT, "Bootstrap refits for the prediction intervals (each refit is one "
+                                    "maximum-likelihood fit; 0: no interval).", ge=0)
+    extrapolate_check_fraction: float = _option(
+        0.25, "The check fits on this share of each problem's samples and predicts pass@n.", gt=0, lt=1)
+    power_law: bool = _option(False, "Also fit Brown et al.'s pass@k ≈ exp(a·k^b) to each measured curve.")
+    support_zeta: float = _option(DEFAULT_ZETA, "ζ of the support detection bound ε = −ln ζ / k.", gt=0, lt=1)
+    budget_per_problem: bool = _option(
+        False, "Budget matching with each problem's own mean answer length (default: the model's mean).")
+    steps: dict[str, int] | None = _option(
+        None, "Training step per model name for checkpoint sweeps (default: the run's recorded steps, then "
+              "steps parsed from names such as grpo-step50, checkpoint-50, global_step_50).")
 
 
 MIN_N_EXTRAPOLATE = 4
@@ -128,6 +138,12 @@ class Analysis:
     benchmarks: list[BenchmarkAnalysis]
     statuses: list[dict] = field(default_factory=list)
     """Samples per (model, benchmark, status), when the run has verdicts."""
+    perplexity: PerplexityAnalysis | None = None
+    """Perplexity matrix, box-plot data, token entropy and entropy matches (``analyze(run)``; None when
+    the analysis is not attached to a run directory)."""
+    validity: ValidityAnalysis | None = None
+    """CoT-pass@k of the latest judge and the guessability rows (``analyze(run)``; None when the
+    analysis is not attached to a run directory)."""
 
 
 def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int, int]]:
@@ -389,7 +405,8 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
                             data=sample_data(run))
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
-                    benchmarks=result.benchmarks, statuses=statuses)
+                    benchmarks=result.benchmarks, statuses=statuses,
+                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run))
 
 
 def headline_ks(k_max: int) -> list[int]:

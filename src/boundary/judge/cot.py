@@ -23,11 +23,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from boundary.analysis.validity import CotPassRow, cot_pass_at_k, judges, judgment_labels
 from boundary.errors import BoundaryError, StoreError
 from boundary.store import Run
 
@@ -242,102 +242,6 @@ def _record(run: Run, judge, jid: str, engine) -> None:
         if engine is not None:
             rec["engine"] = engine.info()
     run.update_manifest(change)
-
-
-# ---------------------------------------------------------------------------------------- reading
-def judges(run: Run) -> list[str]:
-    """Judge ids with labels in the run, in the order they were first recorded."""
-    recorded = list(run.manifest.get("judges", {}))
-    if not run.shards("judgments"):
-        return []
-    present = set(run.read("judgments", ["judge"])["judge"].unique().to_pylist())
-    return [j for j in recorded if j in present] + sorted(present - set(recorded))
-
-
-def judgment_labels(run: Run, judge: str | None = None) -> pa.Table | None:
-    """(model, benchmark, problem_id, sample_index, label) of one judge (default: the latest), or None."""
-    ids = judges(run)
-    if not ids:
-        return None
-    jid = judge or ids[-1]
-    if jid not in ids:
-        raise BoundaryError(f"{run.path} has no judgments of {jid!r}; judges: {ids}.")
-    t = run.read("judgments", ["judge", "model", "benchmark", "problem_id", "sample_index", "label"],
-                 filter=pc.field("judge") == jid)
-    return t.drop_columns(["judge"])
-
-
-@dataclass(frozen=True)
-class CotPassRow:
-    benchmark: str
-    model: str
-    judge: str
-    problems: int
-    correct: int
-    """Correct samples (verdicts)."""
-    valid: int
-    invalid: int
-    unparsed: int
-    unjudged: int
-    """Correct samples without a label (counted as not valid)."""
-    ks: tuple[int, ...]
-    pass_at_k: tuple[float, ...]
-    cot_pass_at_k: tuple[float, ...]
-
-
-def cot_pass_at_k(run: Run | str, judge: str | None = None, ks: Sequence[int] | None = None) -> list[CotPassRow]:
-    """pass@k and CoT-pass@k per (benchmark, model) for the models whose correct samples were judged.
-
-    CoT-pass@k uses d = correct samples labelled ``valid``; unjudged and unparsed ones count as not
-    valid, and the row says how many there were. ``ks`` default: powers of two up to the smallest n.
-    """
-    from boundary.analysis.passk import pass_at_k
-    run = run if isinstance(run, Run) else Run(run)
-    labels = judgment_labels(run, judge)
-    if labels is None:
-        return []
-    jid = judge or judges(run)[-1]
-    v = run.verdicts(["model", "benchmark", "problem_id", "sample_index", "status"])
-    joined = v.join(labels, keys=["model", "benchmark", "problem_id", "sample_index"], join_type="left outer")
-    per: dict[tuple, list[int]] = {}   # (model, bench, pid) -> [n, correct, valid, invalid, unparsed]
-    for m, b, p, st, lab in zip(*(joined[c].to_pylist() for c in ["model", "benchmark", "problem_id", "status", "label"])):
-        r = per.setdefault((m, b, p), [0, 0, 0, 0, 0])
-        r[0] += 1
-        if st == "correct":
-            r[1] += 1
-            if lab == "valid":
-                r[2] += 1
-            elif lab == "invalid":
-                r[3] += 1
-            elif lab == "unparsed":
-                r[4] += 1
-    judged_models = set(labels["model"].unique().to_pylist())
-    out = []
-    groups: dict[tuple, list] = {}
-    for (m, b, p), r in per.items():
-        if m in judged_models:
-            groups.setdefault((b, m), []).append(r)
-    border = {b: i for i, b in enumerate(run.benchmarks)}
-    morder = {m: i for i, m in enumerate(run.models)}
-    for (b, m), rows in sorted(groups.items(), key=lambda kv: (border.get(kv[0][0], 1e9), morder.get(kv[0][1], 1e9))):
-        a = np.array(rows, dtype=np.int64)
-        n_min = int(a[:, 0].min())
-        use = [k for k in (ks or _powers(n_min)) if 1 <= k <= n_min]
-        pk = tuple(float(np.mean(pass_at_k(a[:, 0], a[:, 1], k))) for k in use)
-        ck = tuple(float(np.mean(pass_at_k(a[:, 0], a[:, 2], k))) for k in use)
-        c, val, inv, unp = (int(a[:, j].sum()) for j in (1, 2, 3, 4))
-        out.append(CotPassRow(benchmark=b, model=m, judge=jid, problems=len(rows), correct=c, valid=val,
-                              invalid=inv, unparsed=unp, unjudged=c - val - inv - unp, ks=tuple(use),
-                              pass_at_k=pk, cot_pass_at_k=ck))
-    return out
-
-
-def _powers(n: int) -> list[int]:
-    ks, k = [], 1
-    while k < n:
-        ks.append(k)
-        k *= 2
-    return ks + [n]
 
 
 __all__ = ["parse_verdict", "aggregate", "judge_id", "render_judge_prompt", "judge_run", "JudgeSummary",

@@ -21,13 +21,9 @@ Each problem gets, per sampled model, c_direct of n_direct answer-only samples c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
+from boundary.analysis.validity import GUESS_DIR, GuessRow, guessability, guessable_problems
 from boundary.errors import BoundaryError
 from boundary.store import Run
-
-GUESS_DIR = "guess"
 
 
 def guess_spec(spec):
@@ -70,49 +66,6 @@ def guess_run(spec, run: Run | str, *, backends=None, progress=None):
     g = spec.guess
     run.mark_stage("guess", run=str(sub.path), threshold=(g.threshold if g else 0.05))
     return s, v
-
-
-@dataclass(frozen=True)
-class GuessRow:
-    benchmark: str
-    problem_id: str
-    model: str
-    n_direct: int
-    c_direct: int
-    accuracy_direct: float
-    flag: str
-    """``guessable`` (0 < accuracy < threshold), ``direct`` (>= threshold) or ``no``."""
-    n: int | None
-    """Samples of this model with reasoning in the main run (None if it has none)."""
-    c: int | None
-
-
-def guessability(run: Run | str, threshold: float | None = None) -> list[GuessRow]:
-    """One row per (benchmark, problem, model) of the answer-only run ``RUN/guess``.
-
-    ``threshold`` default: the one recorded by ``guess_run`` (else 0.05).
-    """
-    run = run if isinstance(run, Run) else Run(run)
-    sub = run.path / GUESS_DIR
-    if not (sub / "manifest.json").is_file():
-        return []
-    if threshold is None:
-        threshold = run.manifest.get("stages", {}).get("guess", {}).get("threshold", 0.05)
-    direct = Run(sub).counts().to_pylist()
-    main = {(r["model"], r["benchmark"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts().to_pylist()}
-    out = []
-    for r in direct:
-        a = r["correct"] / r["n"] if r["n"] else 0.0
-        flag = "no" if r["correct"] == 0 else ("guessable" if a < threshold else "direct")
-        n, c = main.get((r["model"], r["benchmark"], r["problem_id"]), (None, None))
-        out.append(GuessRow(benchmark=r["benchmark"], problem_id=r["problem_id"], model=r["model"],
-                            n_direct=r["n"], c_direct=r["correct"], accuracy_direct=a, flag=flag, n=n, c=c))
-    return out
-
-
-def guessable_problems(run: Run | str, threshold: float | None = None) -> set[tuple[str, str]]:
-    """(benchmark, problem_id) pairs the guess filter removes (flagged ``guessable`` for any model)."""
-    return {(r.benchmark, r.problem_id) for r in guessability(run, threshold) if r.flag == "guessable"}
 
 
 __all__ = ["guess_spec", "guess_run", "guessability", "guessable_problems", "GuessRow", "GUESS_DIR"]

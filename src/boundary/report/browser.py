@@ -278,10 +278,11 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
 
 def _validity_extras(run, analysis) -> list[str]:
     """HTML blocks (strings starting with ``<``) and notes of the CoT judge and the guessability filter."""
-    if run is None:
+    validity = getattr(analysis, "validity", None)
+    if run is None or validity is None:
         return []
-    from boundary.judge.report import validity_blocks
-    return validity_blocks(run, analysis)
+    from boundary.report.validity import validity_blocks
+    return validity_blocks(validity)
 
 
 def _ordered(known: list[str], column) -> list[str]:
@@ -308,8 +309,8 @@ def _sample_table(run: Run, model: str):
 
 
 def _judge_table(run: Run):
-    """Labels of the latest judge (boundary.judge), or None when the run has no judgments."""
-    from boundary.judge.cot import judgment_labels
+    """Labels of the latest judge (the run's ``judgments`` table), or None when the run has no judgments."""
+    from boundary.analysis.validity import judgment_labels
     return judgment_labels(run)
 
 

@@ -7,8 +7,8 @@
   temperature when the run holds a temperature sweep;
 
 each with a sentence that reads it. When the run holds no perplexities or no logprobs, the section
-says which analysis was skipped and why. Reads only the small ``perplexity`` table and the
-``logprob_sum``/``completion_tokens`` columns, never the texts.
+says which analysis was skipped and why. Draws ``Analysis.perplexity`` (computed by ``analyze(run)``
+from the run's ``perplexity`` table and recorded logprobs); reads nothing from the run.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import base64
 from html import escape
 from pathlib import Path
 
-import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from boundary.analysis.perplexity import EntropyMatchRow, PerplexityAnalysis
 from boundary.report._common import PALETTE, slug
-from boundary.store import Run
 
 ANCHOR, TITLE = "perplexity", "Perplexity and entropy"
 
@@ -62,27 +61,24 @@ def _colors(models: list[str]) -> dict[str, str]:
     return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}
 
 
-def perplexity_figures(run: Run, figures_dir: Path, reference: str | None = None
-                       ) -> tuple[list[str], list[str]]:
+def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for the perplexity part: box plots, matrix table, readings."""
-    from boundary.scoring import perplexity_matrix, perplexity_values
-    cells = perplexity_matrix(run)
+    cells = list(pp.cells)
     if not cells:
         return [_skipped("Perplexity (Fig. 6)", "the run holds no perplexities. Score the responses with "
                          "`boundary perplexity RUN --model BASE` (or a `perplexity:` block in the spec).")], \
             ["perplexity skipped: no perplexities in the run"]
     parts: list[str] = []
-    order = {m: i for i, m in enumerate(run.models)}
-    scorers = sorted({c.scorer for c in cells}, key=lambda s: (order.get(s, len(order)), s))
-    main = reference if reference in scorers else scorers[0]
+    main = pp.scorer
     for bench in sorted({c.benchmark for c in cells}):
-        mine = sorted((c for c in cells if c.benchmark == bench and c.scorer == main),
-                      key=lambda c: (order.get(c.model, len(order)), c.model))
-        if not mine:
+        boxes = [x for x in pp.boxes if x.benchmark == bench]
+        if not boxes:
             continue
+        by_model = {c.model: c for c in cells if c.benchmark == bench and c.scorer == main}
+        mine = [by_model[x.model] for x in boxes]
         models = [c.model for c in mine]
         colors = _colors(models)
-        data = [perplexity_values(run, benchmark=bench, scorer=main, model=m) for m in models]
+        data = [x.values for x in boxes]
         fig = Figure(figsize=(max(4.0, 1.2 * len(models) + 2), 3.6))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -135,10 +131,9 @@ def _read_perplexity(main, own, others) -> str:
     return " ".join(out)
 
 
-def entropy_part(run: Run, figures_dir: Path) -> tuple[list[str], list[str]]:
+def entropy_part(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for token entropy per model and the entropy-matched temperature."""
-    from boundary.scoring import match_temperature, token_entropy
-    ents = token_entropy(run)
+    ents = list(pp.entropies)
     if not ents:
         return [_skipped("Token entropy", "no logprobs recorded: the samples were drawn without "
                          "`sampling.logprobs` (set it to `sum` to record one number per sample).")], \
@@ -166,7 +161,7 @@ def entropy_part(run: Run, figures_dir: Path) -> tuple[list[str], list[str]]:
             text += (f" {lo.model} samples the most concentrated distribution ({lo.entropy:.3f} against "
                      f"{hi.model}'s {hi.entropy:.3f}): lower entropy means sharper, less exploratory sampling.")
         parts.append(_reading(f"{bench}: token entropy", text))
-        parts += _matched(run, bench, {e.model: e.entropy for e in mine}, match_temperature)
+        parts += _matched([x for x in pp.matches if x.benchmark == bench])
     rows = [{"benchmark": e.benchmark, "model": e.model, "samples": e.samples, "tokens": e.tokens,
              "entropy (nats/token)": f"{e.entropy:.4f}", "mean per sample": f"{e.mean_per_sample:.4f}"}
             for e in ents]
@@ -174,20 +169,11 @@ def entropy_part(run: Run, figures_dir: Path) -> tuple[list[str], list[str]]:
     return parts, []
 
 
-def _matched(run: Run, bench: str, ent: dict[str, float], match_temperature) -> list[str]:
+def _matched(rows: list[EntropyMatchRow]) -> list[str]:
     """The entropy-matched comparison for every swept group against the first group's T = 0.6 model."""
-    groups, temps = run.model_groups(), run.model_temperatures()
-    by_group: dict[str, dict[float, float]] = {}
-    for m, h in ent.items():
-        if m in temps:
-            by_group.setdefault(groups.get(m, m), {})[temps[m]] = h
-    swept = [g for g, d in by_group.items() if len(d) >= 2]
-    base = next((g for g in by_group if 0.6 in by_group[g]), None)
     out = []
-    for g in swept:
-        if g == base or base is None:
-            continue
-        m = match_temperature(by_group[base][0.6], by_group[g])
+    for r in rows:
+        bench, base, g, m = r.benchmark, r.base, r.group, r.match
         where = (f"the sweep crosses it at T ≈ {m.interpolated:.2f}" if m.interpolated is not None else
                  "the sweep does not reach it (extend the temperatures)")
         out.append(_reading(f"{bench}: entropy-matched temperature of {g}",
@@ -200,12 +186,11 @@ def _matched(run: Run, bench: str, ent: dict[str, float], match_temperature) -> 
 
 def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, str], list[str]]:
     """``((anchor, title, html), notes)`` for the report; notes say which analyses were skipped and why."""
-    path = Path(analysis.run) if getattr(analysis, "run", None) else None
-    if path is None or not (path / "manifest.json").is_file():
+    pp = getattr(analysis, "perplexity", None)
+    if pp is None:
         why = "the analysis is not attached to a run directory, so there are no samples to read."
         return (ANCHOR, TITLE, _skipped("Perplexity and token entropy", why)), [f"perplexity and entropy skipped: {why}"]
-    run = Run(path)
     figures_dir = Path(out_dir) / "figures"
-    p_parts, p_notes = perplexity_figures(run, figures_dir, analysis.reference)
-    e_parts, e_notes = entropy_part(run, figures_dir)
+    p_parts, p_notes = perplexity_figures(pp, figures_dir)
+    e_parts, e_notes = entropy_part(pp, figures_dir)
     return (ANCHOR, TITLE, "".join(p_parts + e_parts)), p_notes + e_notes

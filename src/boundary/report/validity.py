@@ -1,14 +1,16 @@
 """The report's CoT-pass@k table and "problems answerable without reasoning" table.
 
 Both go into the report's "Answer validity" section (``boundary.report.browser.validity_section``);
-each also says plainly when it is skipped and why.
+each also says plainly when it is skipped and why. They draw ``Analysis.validity`` (CoT-pass@k and
+guessability, computed by ``analyze(run)`` in ``boundary.analysis.validity``); nothing is read here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
-from boundary.store import Run
+from boundary.analysis.validity import CotPassRow, GuessRow, ValidityAnalysis
 
 MAX_GUESS_ROWS = 200
 
@@ -17,11 +19,10 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
-def cot_rows(run: Run) -> list[dict]:
+def cot_rows(cot: Sequence[CotPassRow]) -> list[dict]:
     """Rows of the CoT-pass@k table: pass@k and CoT-pass@k side by side at a few k."""
-    from boundary.judge.cot import cot_pass_at_k
     rows = []
-    for r in cot_pass_at_k(run):
+    for r in cot:
         show = [k for k in r.ks if k in (1, 4, 16, 64, 256, 1024)] or [r.ks[0]]
         if r.ks[-1] not in show:
             show.append(r.ks[-1])
@@ -35,10 +36,9 @@ def cot_rows(run: Run) -> list[dict]:
     return rows
 
 
-def guess_rows(run: Run) -> tuple[list[dict], dict]:
+def guess_rows(guess: Sequence[GuessRow]) -> tuple[list[dict], dict]:
     """Rows of the problems answerable without reasoning (flag ``guessable`` or ``direct``) and totals."""
-    from boundary.judge.guess import guessability
-    rows_all = guessability(run)
+    rows_all = list(guess)
     totals = {"problems": len({(r.benchmark, r.problem_id) for r in rows_all}),
               "guessable": len({(r.benchmark, r.problem_id) for r in rows_all if r.flag == "guessable"}),
               "direct": len({(r.benchmark, r.problem_id) for r in rows_all if r.flag == "direct"}),
@@ -51,15 +51,14 @@ def guess_rows(run: Run) -> tuple[list[dict], dict]:
     return rows, totals
 
 
-def validity_blocks(run: Run, analysis) -> list[str]:
+def validity_blocks(validity: ValidityAnalysis) -> list[str]:
     """HTML blocks (strings starting with ``<``) and plain notes for the answer-validity section."""
     from boundary.report.html import table_html
     out: list[str] = []
     # ---- CoT-pass@k
-    rows = cot_rows(run)
+    rows = cot_rows(validity.cot)
     if rows:
-        from boundary.judge.cot import judges
-        jid = judges(run)[-1]
+        jid = validity.judge or ""
         unj = sum(r["not judged"] for r in rows)
         unp = sum(r["unparsed"] for r in rows)
         caveat = []
@@ -78,7 +77,7 @@ def validity_blocks(run: Run, analysis) -> list[str]:
         out.append("no CoT-pass@k: no correct sample's reasoning has been judged. Add a `judge:` block to the spec "
                    "and run `boundary judge RUN --spec SPEC`.")
     # ---- guessability
-    rows, totals = guess_rows(run)
+    rows, totals = guess_rows(validity.guess)
     if totals["problems"]:
         shown = rows[:MAX_GUESS_ROWS]
         more = f" The first {MAX_GUESS_ROWS} of {len(rows)} rows are shown." if len(rows) > MAX_GUESS_ROWS else ""
