@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from boundary import __version__
+from boundary._version import __version__
 from boundary.errors import BoundaryError
 from boundary.plugins import load_plugins
 

@@ -220,7 +220,7 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
     ``extras``: further sections ``(anchor, title, inner HTML)`` placed before the tables and
     listed in the contents; their HTML must already be escaped by the caller.
     """
-    from boundary import __version__
+    from boundary._version import __version__
     cfg = analysis.config
     colors = model_colors(analysis)
     lv = level_pct(cfg.level)

@@ -18,11 +18,13 @@ model scores with the same loaded weights.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
 
 from boundary.errors import BoundaryError
+from boundary.sampling.plan import EngineConfig
 
 Pair = tuple[list[int], list[int]]
 
@@ -180,8 +182,8 @@ class TransformersScorer(Scorer):
         return self._version
 
 
-def create_scorer(model_spec, engine: str | None = None) -> Scorer:
-    """A scorer for a model of a spec, on ``engine`` (default: the model's backend when it is
+def create_scorer(model_spec: EngineConfig, engine: str | None = None) -> Scorer:
+    """A scorer for a model's engine config, on ``engine`` (default: the model's backend when it is
     ``vllm`` or ``transformers``; an OpenAI-compatible server cannot score, use one of those)."""
     engine = engine or model_spec.backend
     if engine not in ("vllm", "transformers"):
@@ -191,7 +193,7 @@ def create_scorer(model_spec, engine: str | None = None) -> Scorer:
     if not model_spec.path:
         raise BoundaryError(f"model {model_spec.name!r} has no checkpoint `path` to score with; give one "
                             "(`--path DIR`).")
-    spec = model_spec.model_copy(update={"backend": engine})
+    spec = dataclasses.replace(model_spec, backend=engine)
     return VLLMScorer.from_spec(spec) if engine == "vllm" else TransformersScorer.from_spec(spec)
 
 

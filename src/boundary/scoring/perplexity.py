@@ -18,6 +18,7 @@ table: per-problem medians (the paper's statistic), and their mean over problems
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from boundary.errors import BoundaryError
+from boundary.sampling.plan import EngineConfig
 from boundary.scoring.engines import Scorer, create_scorer, perplexity, scorer_from_backend
 from boundary.scoring.prompts import problems_of, render, template_of
 from boundary.store import Run
@@ -57,8 +59,8 @@ class PerplexitySummary:
 
 
 def _scorer_spec(run: Run, scorer: str, path: str | None, engine: str | None, dtype: str | None,
-                 max_model_len: int | None):
-    from boundary.spec import ModelSpec
+                 max_model_len: int | None) -> EngineConfig:
+    """The scorer's engine: its sampling record's (the run's manifest), or a checkpoint ``path``."""
     rec = run.manifest.get("sampling", {}).get(scorer, {}).get("model")
     if rec:
         d = dict(rec)
@@ -76,7 +78,8 @@ def _scorer_spec(run: Run, scorer: str, path: str | None, engine: str | None, dt
         d["dtype"] = dtype
     if max_model_len:
         d["max_model_len"] = max_model_len
-    return ModelSpec.model_validate(d)
+    known = {f.name for f in dataclasses.fields(EngineConfig)}
+    return EngineConfig(**{k: v for k, v in d.items() if k in known})
 
 
 def score_perplexity(run: Run | str, scorer: str, *, models: Iterable[str] | None = None,

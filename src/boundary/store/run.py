@@ -107,7 +107,7 @@ class Run:
             raise StoreError(f"{p} exists, is not empty and is not a boundary run; "
                              "choose a new directory for the run.")
         p.mkdir(parents=True, exist_ok=True)
-        from boundary import __version__
+        from boundary._version import __version__
         manifest = {
             "format": S.FORMAT_NAME,
             "version": S.FORMAT_VERSION,
