@@ -13,5 +13,5 @@ from boundary.store.manifest import (
 from boundary.store.run import Run
 from boundary.store.schema import FORMAT_VERSION, STATUSES
 
-__all__ = ["Run", "FORMAT_VERSION", "STATUSES", "Manifest", "SamplingRecord", "TemplateRecord", "ModelInfo",
-           "ImportRecord", "StageRecord", "JudgeRecord", "manifest_schema"]
+__all__ = ["FORMAT_VERSION", "STATUSES", "ImportRecord", "JudgeRecord", "Manifest", "ModelInfo", "Run",
+           "SamplingRecord", "StageRecord", "TemplateRecord", "manifest_schema"]

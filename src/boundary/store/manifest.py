@@ -225,8 +225,9 @@ def parse_manifest(data: Any, *, where: str = "manifest.json", writing: bool = F
                          "docs/run-format.md, or boundary.store.manifest_schema()).") from None
 
 
-def manifest_dict(manifest: Manifest) -> dict[str, Any]:
-    """The JSON form of ``manifest``: every key it was read or built with, unknown ones included."""
+def manifest_dict(manifest: BaseModel) -> dict[str, Any]:
+    """The JSON form of ``manifest`` (or of one of its records): every key it was read or built
+    with, unknown ones included."""
     return manifest.model_dump(mode="json", exclude_unset=True, fallback=str)
 
 
@@ -245,5 +246,5 @@ def manifest_schema() -> dict[str, Any]:
     return schema
 
 
-__all__ = ["Manifest", "SamplingRecord", "TemplateRecord", "ModelInfo", "ImportRecord", "StageRecord",
-           "JudgeRecord", "parse_manifest", "manifest_dict", "manifest_schema"]
+__all__ = ["ImportRecord", "JudgeRecord", "Manifest", "ModelInfo", "SamplingRecord", "StageRecord",
+           "TemplateRecord", "manifest_dict", "manifest_schema", "parse_manifest"]

@@ -29,12 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from boundary.errors import StoreError
 from boundary.store import schema as S
@@ -83,7 +82,7 @@ def _dump(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, indent=2, default=str).encode()
 
 
-def _record_dict(kind: type, record: Any) -> dict[str, Any]:
+def _record_dict(kind: type[BaseModel], record: Any) -> dict[str, Any]:
     """A record given as a typed value or a plain dict, as its validated JSON object."""
     if not isinstance(record, kind):
         try:
