@@ -165,11 +165,9 @@ def answer_diversity(table: pa.Table, *, normalize: bool = True,
 def run_answer_classes(run, *, normalize: bool = True, merge_correct: bool = True) -> pa.Table | None:
     """``answer_classes`` of a run's verdicts, shard by shard; None when the run has no verdicts
     with an extracted answer (imported counts only)."""
-    import pyarrow.parquet as pq
     cols = _KEYS + ["status", "extracted"]
     parts, any_answer = [], False
-    for shard in run.shards("verdicts"):
-        t = pq.read_table(shard, columns=cols)
+    for t in run.iter_shards("verdicts", cols):
         if t.num_rows:
             any_answer = any_answer or t["extracted"].null_count < t.num_rows
             parts.append(answer_classes(t, normalize=normalize, merge_correct=merge_correct))

@@ -218,11 +218,9 @@ def run_token_means(run) -> dict[tuple[str, str], dict[str, float]] | None:
     samples' ``completion_tokens`` column (read shard by shard, never the text). None when the run
     has no samples with token counts."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
     keys = ["model", "benchmark", "problem_id"]
     parts = []
-    for shard in run.shards("samples"):
-        t = pq.read_table(shard, columns=keys + ["completion_tokens"])
+    for t in run.iter_shards("samples", keys + ["completion_tokens"]):
         t = t.filter(t["completion_tokens"].is_valid())
         if t.num_rows:
             parts.append(t.group_by(keys).aggregate([("completion_tokens", "sum"), ("completion_tokens", "count")]))

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from boundary._files import sha256_file
 from boundary.errors import InputError
-from boundary.store import Run
+from boundary.store import ImportRecord, Run
 
 REQUIRED = ("problem_id", "model", "n", "correct")
 OPTIONAL = ("benchmark", "run")
@@ -163,8 +163,7 @@ def import_counts(path: str | Path, run: str | Path | Run, *, benchmark: str | N
     run.add_models(models)
     run.add_benchmarks(benches)
     digest = sha256_file(path)
-    run.update_manifest(lambda m: m["imports"].append(
-        {"kind": "counts", "file": str(path.resolve()), "sha256": digest, "rows": table.num_rows}))
+    run.add_import(ImportRecord(kind="counts", file=str(path.resolve()), sha256=digest, rows=table.num_rows))
     return ImportSummary(path=str(path), run=str(run.path), rows=table.num_rows, models=models, benchmarks=benches,
                          problems=len(set(zip(table["benchmark"].to_pylist(), table["problem_id"].to_pylist()))),
                          samples=int(pc.sum(table["n"]).as_py()))

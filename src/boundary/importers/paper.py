@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from boundary.errors import InputError
 from boundary._files import sha256_file
-from boundary.store import Run
+from boundary.store import ImportRecord, Run
 
 VERIFIER = "imported:paper-jsonl"
 PROBLEM_FIELDS_SKIPPED = {"code", "response", "pred", "score", "finish_reason", "report", "idx", "question", "gt"}
@@ -190,8 +190,7 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
             flush()
     flush()
     digest = sha256_file(path)
-    run.update_manifest(lambda m: m["imports"].append(
-        {"kind": "paper-jsonl", "file": str(path.resolve()), "sha256": digest, "model": model,
-         "benchmark": benchmark, "problems": problems, "samples": samples}))
+    run.add_import(ImportRecord(kind="paper-jsonl", file=str(path.resolve()), sha256=digest, model=model,
+                                benchmark=benchmark, problems=problems, samples=samples))
     return PaperImportSummary(path=sp, run=str(run.path), model=model, benchmark=benchmark, problems=problems,
                               samples=samples, skipped_samples=skipped)

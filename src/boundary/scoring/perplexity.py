@@ -61,7 +61,8 @@ class PerplexitySummary:
 def _scorer_spec(run: Run, scorer: str, path: str | None, engine: str | None, dtype: str | None,
                  max_model_len: int | None) -> EngineConfig:
     """The scorer's engine: its sampling record's (the run's manifest), or a checkpoint ``path``."""
-    rec = run.manifest.get("sampling", {}).get(scorer, {}).get("model")
+    sampled = run.sampling_record(scorer)
+    rec = sampled.model if sampled is not None else None
     if rec:
         d = dict(rec)
         if path:
@@ -70,7 +71,7 @@ def _scorer_spec(run: Run, scorer: str, path: str | None, engine: str | None, dt
         d = {"name": scorer, "backend": engine or "transformers", "path": path}
     else:
         raise BoundaryError(f"{run.path}: {scorer!r} is not a sampled model of this run (models with a "
-                            f"sampling record: {sorted(run.manifest.get('sampling', {}))}); give its checkpoint "
+                            f"sampling record: {sorted(run.sampling_records())}); give its checkpoint "
                             "with `--path DIR`.")
     if engine:
         d["backend"] = engine

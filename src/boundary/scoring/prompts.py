@@ -37,18 +37,18 @@ def template_of(run: Run, model: str, override: Any = None):
     from boundary.prompts.templates import make_template
     if override is not None:
         return make_template(override)
-    rec = run.manifest.get("sampling", {}).get(model)
+    rec = run.sampling_record(model)
     if rec is None:
         raise BoundaryError(f"{run.path}: model {model!r} has no sampling record (imported samples?), so its "
                             "prompts are unknown; pass the template they were drawn with (`--template NAME`).")
-    tinfo = rec.get("template", {})
-    mspec = rec.get("model", {})
-    if tinfo.get("fingerprint") == "server":
+    tinfo = rec.template
+    mspec = rec.model
+    if tinfo.fingerprint == "server":
         return None
-    spec_t = mspec.get("template") or run.manifest.get("spec", {}).get("template")
-    if tinfo.get("kind") == "text" and tinfo.get("text"):
+    spec_t = mspec.get("template") or run.spec.get("template")
+    if tinfo.kind == "text" and tinfo.text:
         from boundary.prompts.templates import PromptTemplate
-        t = PromptTemplate(name=tinfo.get("name") or "recorded", text=tinfo["text"])
+        t = PromptTemplate(name=tinfo.name or "recorded", text=tinfo.text)
     else:
         if isinstance(spec_t, str) and spec_t.strip().lower() == "chat":
             spec_t = {"chat": True}
@@ -56,9 +56,9 @@ def template_of(run: Run, model: str, override: Any = None):
             spec_t = {**spec_t, "tokenizer": spec_t.get("tokenizer") or mspec.get("path")}
         t = make_template(spec_t)
     fp = getattr(t, "fingerprint", None)
-    if tinfo.get("fingerprint") and fp != tinfo["fingerprint"]:
+    if tinfo.fingerprint and fp != tinfo.fingerprint:
         raise BoundaryError(f"{run.path}: the prompt template of model {model!r} rebuilt now has fingerprint "
-                            f"{fp}, but the samples were drawn with {tinfo['fingerprint']} ({tinfo.get('name')!r}); "
+                            f"{fp}, but the samples were drawn with {tinfo.fingerprint} ({tinfo.name!r}); "
                             "the tokenizer or template changed. Pass the original template (`--template`).")
     return t
 

@@ -19,23 +19,33 @@ the next writer removes.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ValidationError
 
 from boundary.errors import StoreError
 from boundary.store import schema as S
+from boundary.store.manifest import (
+    ImportRecord,
+    JudgeRecord,
+    Manifest,
+    SamplingRecord,
+    StageRecord,
+    manifest_dict,
+    parse_manifest,
+)
 
 MANIFEST = "manifest.json"
 
@@ -68,6 +78,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _dump(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, indent=2, default=str).encode()
+
+
+def _record_dict(kind: type[BaseModel], record: Any) -> dict[str, Any]:
+    """A record given as a typed value or a plain dict, as its validated JSON object."""
+    if not isinstance(record, kind):
+        try:
+            record = kind.model_validate(record)
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise StoreError(f"{kind.__name__} field {field!r} is invalid: {err['msg']} (got "
+                             f"{err.get('input')!r}); the manifest was not changed. Give the field the "
+                             "type docs/run-format.md describes.") from None
+    return manifest_dict(record)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -94,7 +122,12 @@ class Run:
                                  "`boundary import ...` or `boundary run SPEC`.")
             raise StoreError(f"{self.path} is not a boundary run: it has no {MANIFEST}. "
                              "Point at the directory that `boundary import`/`boundary run` created.")
-        self.manifest  # validate now, so a bad run fails at open, not halfway through a report
+        self.read_manifest()  # validate now, so a bad run fails at open, not halfway through a report
+
+    @staticmethod
+    def is_run(path: str | os.PathLike | None) -> bool:
+        """Whether ``path`` is a run directory (holds a ``manifest.json``); it is not validated."""
+        return path is not None and (Path(path) / MANIFEST).is_file()
 
     # ------------------------------------------------------------------ creation and manifest
     @classmethod
@@ -108,57 +141,65 @@ class Run:
                              "choose a new directory for the run.")
         p.mkdir(parents=True, exist_ok=True)
         from boundary._version import __version__
-        manifest = {
-            "format": S.FORMAT_NAME,
-            "version": S.FORMAT_VERSION,
-            "boundary_version": __version__,
-            "created": _now(),
-            "updated": _now(),
-            "spec": spec or {},
-            "models": [],
-            "benchmarks": [],
-            "imports": [],
-            "stages": {},
-        }
-        atomic_write_bytes(p / MANIFEST, json.dumps(manifest, indent=2).encode())
+        manifest = Manifest(format=S.FORMAT_NAME, version=S.FORMAT_VERSION, boundary_version=__version__,
+                            created=_now(), updated=_now(), spec=spec or {}, models=[], benchmarks=[],
+                            imports=[], stages={})
+        atomic_write_bytes(p / MANIFEST, _dump(manifest_dict(manifest)))
         return cls(p)
 
-    @property
-    def manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> Manifest:
+        """The typed manifest, read from disk now (see ``boundary.store.manifest``)."""
         path = self.path / MANIFEST
         try:
             data = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise StoreError(f"{path} is not valid JSON ({e}); the run's manifest is damaged.") from e
-        if data.get("format") != S.FORMAT_NAME:
-            raise StoreError(f"{path} is not a boundary run manifest (format={data.get('format')!r}).")
-        if data.get("version", 0) > S.FORMAT_VERSION:
-            raise StoreError(f"{path} has run format version {data['version']}, newer than this "
-                             f"boundary understands ({S.FORMAT_VERSION}). Upgrade boundary.")
-        return data
+        return parse_manifest(data, where=str(path))
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The manifest as its JSON object (a fresh copy; unknown keys included).
+
+        Prefer ``read_manifest()`` and the accessors (``sampling_record``, ``stage``, ...).
+        """
+        return manifest_dict(self.read_manifest())
 
     def update_manifest(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-        """Apply ``change`` to the manifest dict and write it back atomically."""
+        """Apply ``change`` to the manifest's JSON object and write it back atomically.
+
+        The changed manifest is validated before it is written: a field of the wrong type raises
+        ``StoreError`` and leaves the file as it was. Prefer the typed writers (``add_import``,
+        ``mark_stage``, ``record_sampling``, ``record_judge``, ...).
+        """
+        path = self.path / MANIFEST
         data = self.manifest
         change(data)
         data["updated"] = _now()
-        atomic_write_bytes(self.path / MANIFEST, json.dumps(data, indent=2, default=str).encode())
+        data = manifest_dict(parse_manifest(data, where=str(path), writing=True))
+        atomic_write_bytes(path, _dump(data))
         return data
 
     def add_models(self, names: Iterable[str]) -> None:
         """Record model names in first-seen order (the order of curves and the default reference)."""
         def change(m):
+            models = m.setdefault("models", [])
             for name in names:
-                if name not in m["models"]:
-                    m["models"].append(name)
+                if name not in models:
+                    models.append(name)
         self.update_manifest(change)
 
     def add_benchmarks(self, names: Iterable[str]) -> None:
         def change(m):
+            benchmarks = m.setdefault("benchmarks", [])
             for name in names:
-                if name not in m["benchmarks"]:
-                    m["benchmarks"].append(name)
+                if name not in benchmarks:
+                    benchmarks.append(name)
         self.update_manifest(change)
+
+    def add_import(self, record: ImportRecord | dict[str, Any]) -> None:
+        """Append one import (kind, file, sha256, sizes) to ``imports``."""
+        entry = _record_dict(ImportRecord, record)
+        self.update_manifest(lambda m: m.setdefault("imports", []).append(entry))
 
     def set_model_info(self, info: dict[str, dict[str, Any]]) -> None:
         """Record per-model facts (``group``, ``step``, ``temperature``, ``path``) in ``model_info``."""
@@ -171,36 +212,81 @@ class Run:
     def model_info(self) -> dict[str, dict[str, Any]]:
         """Per-model facts recorded by the sample stage: ``group`` (the spec entry a checkpoint or
         temperature expansion came from), ``step`` (training step), ``temperature``, ``path``."""
-        return {k: dict(v) for k, v in self.manifest.get("model_info", {}).items()}
+        return {k: manifest_dict(v) for k, v in self.read_manifest().model_info.items()}
 
     def model_steps(self) -> dict[str, int]:
         """Training step of every model that has one: ``{"grpo@step50": 50, ...}`` (checkpoint sweeps).
 
         Models without a recorded step (the base model, imported counts) are absent.
         """
-        return {name: int(f["step"]) for name, f in self.model_info().items() if f.get("step") is not None}
+        return {name: int(f.step) for name, f in self.read_manifest().model_info.items() if f.step is not None}
 
     def model_groups(self) -> dict[str, str]:
         """The spec entry each model was expanded from: ``{"grpo@step50": "grpo", "base": "base"}``."""
-        return {name: f.get("group", name) for name, f in self.model_info().items()}
+        return {name: f.group if f.group is not None else name
+                for name, f in self.read_manifest().model_info.items()}
 
     def model_temperatures(self) -> dict[str, float]:
         """Sampling temperature of every model the sample stage recorded: ``{"rl@T=1.0": 1.0, ...}``."""
-        return {name: float(f["temperature"]) for name, f in self.model_info().items()
-                if f.get("temperature") is not None}
+        return {name: float(f.temperature) for name, f in self.read_manifest().model_info.items()
+                if f.temperature is not None}
+
+    def sampling_record(self, model: str) -> SamplingRecord | None:
+        """How ``model``'s samples were drawn (parameters, seed, n, template, engine, model spec);
+        None when the run did not sample it (imported samples or counts)."""
+        return self.read_manifest().sampling.get(model)
+
+    def sampling_records(self) -> dict[str, SamplingRecord]:
+        """Every sampled model's record, in the order they were first recorded."""
+        return dict(self.read_manifest().sampling)
+
+    def record_sampling(self, model: str, record: SamplingRecord | dict[str, Any]) -> None:
+        """Record (replace) how ``model``'s samples are drawn. ``n`` keeps the largest value ever
+        recorded: raising n adds samples, lowering it never forgets the ones stored."""
+        entry = _record_dict(SamplingRecord, record)
+
+        def change(m):
+            sampling = m.setdefault("sampling", {})
+            prev_n = sampling.get(model, {}).get("n", 0)
+            sampling[model] = {**entry, "n": max(entry.get("n", 0), prev_n)}
+        self.update_manifest(change)
+
+    def judge_records(self) -> dict[str, JudgeRecord]:
+        """The judges recorded in the run (judge id -> spec and engine), in first-recorded order."""
+        return dict(self.read_manifest().judges)
+
+    def record_judge(self, judge: str, *, spec: dict[str, Any], engine: dict[str, Any] | None = None) -> None:
+        """Record judge ``judge``'s spec and, when given, its engine (keeps an earlier engine otherwise)."""
+        def change(m):
+            rec = m.setdefault("judges", {}).setdefault(judge, {})
+            rec["spec"] = spec
+            if engine is not None:
+                rec["engine"] = engine
+        self.update_manifest(change)
 
     def mark_stage(self, stage: str, **info: Any) -> None:
+        """Record that ``stage`` completed now, with what it wrote (see ``StageRecord``)."""
         def change(m):
-            m["stages"][stage] = {"completed": _now(), **info}
+            m.setdefault("stages", {})[stage] = {"completed": _now(), **info}
         self.update_manifest(change)
+
+    def stage(self, name: str) -> StageRecord | None:
+        """The record of a completed stage (``"verify"``, ``"guess"``, ``"perplexity:<scorer>"``, ...),
+        or None when it never completed."""
+        return self.read_manifest().stages.get(name)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The experiment spec the run was made from, as recorded (``{}`` for imports)."""
+        return copy.deepcopy(self.read_manifest().spec)
 
     @property
     def models(self) -> list[str]:
-        return list(self.manifest["models"])
+        return list(self.read_manifest().models)
 
     @property
     def benchmarks(self) -> list[str]:
-        return list(self.manifest["benchmarks"])
+        return list(self.read_manifest().benchmarks)
 
     # ------------------------------------------------------------------ shards
     def _dir(self, table: str) -> Path:
@@ -277,15 +363,46 @@ class Run:
         """Per-sample perplexities (``boundary perplexity``): scorer, model, key, tokens, nll, ppl."""
         return self.read("perplexity", columns)
 
+    def _shard_dataset(self, table: str, shard: Path) -> ds.Dataset:
+        # One shard read through the table's schema: a column the shard predates (``logprob_sum``)
+        # reads as nulls, and a filter may name columns that are not selected.
+        return ds.dataset(str(shard), format="parquet", schema=S.TABLES[table])
+
+    def iter_batches(self, table: str, columns: list[str] | None = None, *, batch_size: int = 2048,
+                     filter: pc.Expression | None = None) -> Iterator[pa.RecordBatch]:
+        """Stream ``table`` shard by shard, oldest shard first, in record batches of at most
+        ``batch_size`` rows (only ``columns``; rows where ``filter`` holds). Memory stays at one
+        batch of one shard, so this is the way to read the ``text`` column."""
+        for shard in self.shards(table):
+            try:
+                for batch in self._shard_dataset(table, shard).to_batches(
+                        columns=columns, filter=filter, batch_size=batch_size):
+                    if batch.num_rows:
+                        yield batch
+            except (pa.ArrowInvalid, OSError) as e:
+                raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
+                                 "(the stage that wrote it redraws its rows on resume).") from e
+
+    def iter_shards(self, table: str, columns: list[str] | None = None, *,
+                    filter: pc.Expression | None = None) -> Iterator[pa.Table]:
+        """``table`` one whole shard at a time, oldest first (only ``columns``; rows where ``filter``
+        holds): for per-shard aggregation that never holds the whole table."""
+        for shard in self.shards(table):
+            try:
+                yield self._shard_dataset(table, shard).to_table(columns=columns, filter=filter)
+            except (pa.ArrowInvalid, OSError) as e:
+                raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
+                                 "(the stage that wrote it redraws its rows on resume).") from e
+
     def batches(self, table: str, columns: list[str], filter: pc.Expression | None = None,
-                batch_size: int = 256):
-        """Stream ``table`` as record batches of at most ``batch_size`` rows (memory stays flat)."""
-        files = self.shards(table)
-        if not files:
-            return
-        dataset = ds.dataset([str(f) for f in files], format="parquet", schema=S.TABLES[table])
+                batch_size: int = 256) -> Iterator[pa.RecordBatch]:
+        """Stream ``table`` as record batches of at most ``batch_size`` rows (``iter_batches``)."""
+        return self.iter_batches(table, columns, batch_size=batch_size, filter=filter)
+
+    def row_count(self, table: str) -> int:
+        """Rows stored in ``table``, from the shards' footers (no data is read)."""
         try:
-            yield from dataset.to_batches(columns=columns, filter=filter, batch_size=batch_size)
+            return sum(pq.ParquetFile(f).metadata.num_rows for f in self.shards(table))
         except (pa.ArrowInvalid, OSError) as e:
             raise StoreError(f"cannot read the {table} shards of {self.path}: {e}") from e
 

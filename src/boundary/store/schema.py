@@ -6,9 +6,11 @@ at the end is compatible. Readers select columns by name, so the order is inform
 
 from __future__ import annotations
 
+from typing import Final
+
 import pyarrow as pa
 
-FORMAT_NAME = "boundary-run"
+FORMAT_NAME: Final = "boundary-run"
 FORMAT_VERSION = 1
 
 #: Verdict statuses. Only ``correct`` counts toward pass@k.
