@@ -70,3 +70,26 @@ def test_k_beyond_n_is_refused_with_the_limit(tmp_path):
 def test_version():
     r = boundary("--version")
     assert r.returncode == 0 and r.stdout.startswith("boundary ")
+
+
+def test_schema_command_prints_the_schemas_real_files_satisfy(tmp_path):
+    """`boundary schema manifest|summary` print JSON Schemas that a fresh run's manifest.json validates against."""
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from boundary.cli import app
+    from boundary.store import Run
+    runner = CliRunner()
+    r = runner.invoke(app, ["schema", "manifest"])
+    assert r.exit_code == 0, r.output
+    schema = json.loads(r.output)
+    run = Run.create(tmp_path / "run", spec={"seed": 0})
+    run.add_models(["base"])
+    run.mark_stage("sample", samples=0)
+    jsonschema.validate(json.loads((run.path / "manifest.json").read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"format": "something-else"}, schema)
+    r = runner.invoke(app, ["schema", "summary"])
+    assert r.exit_code == 0 and json.loads(r.output)["properties"]["format"]
+    r = runner.invoke(app, ["schema", "nope"])
+    assert r.exit_code != 0

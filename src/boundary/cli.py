@@ -3,6 +3,7 @@
     boundary import counts FILE --run R        boundary.importers.import_counts
     boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
     boundary info R                            boundary.Run
+    boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
     boundary analyze R                         boundary.analyze
     boundary report R                          boundary.report.write_report(boundary.analyze(R))
     boundary perplexity R --model M            boundary.scoring.score_perplexity
@@ -89,6 +90,20 @@ def import_paper_cmd(
 
 
 # ---------------------------------------------------------------------------------------- info
+_SCHEMAS = {"manifest": ("boundary.store", "manifest_schema"), "summary": ("boundary.report", "summary_schema")}
+
+
+@app.command()
+def schema(name: str = typer.Argument(..., help="manifest (a run's manifest.json) or summary (a report's "
+                                      "summary.json).")):
+    """Print the JSON Schema of a run's manifest.json or of a report's summary.json (docs/run-format.md)."""
+    import importlib
+    if name not in _SCHEMAS:
+        raise BoundaryError(f"no schema named {name!r}; choose one of {', '.join(_SCHEMAS)}.")
+    module, func = _SCHEMAS[name]
+    print(json.dumps(getattr(importlib.import_module(module), func)(), indent=2))
+
+
 @app.command()
 def info(run: Path = typer.Argument(..., help="Run directory.")):
     """Show what a run holds: models, benchmarks, problems and samples, verdict statuses."""
@@ -115,9 +130,9 @@ def info(run: Path = typer.Argument(..., help="Run directory.")):
         for row in sorted(st, key=lambda x: (x["benchmark"], x["model"], x["status"])):
             s.add_row(row["benchmark"], row["model"], row["status"], f"{row['samples']:,}")
         out.print(s)
-    m = r.manifest
-    out.print(f"format {m['format']} v{m['version']}, boundary {m['boundary_version']}; "
-              f"imports: {len(m['imports'])}; stages: {', '.join(m['stages']) or 'none'}")
+    m = r.read_manifest()
+    out.print(f"format {m.format} v{m.version}, boundary {m.boundary_version or 'unknown'}; "
+              f"imports: {len(m.imports)}; stages: {', '.join(m.stages) or 'none'}")
 
 
 # ---------------------------------------------------------------------------------------- run/sample
@@ -232,13 +247,12 @@ def verify(
                                  help="Grade with both graders and list where they disagree (writes no verdicts)."),
 ):
     """Verify every sample that has no verdict yet (resumable), in parallel worker processes."""
-    import pyarrow.parquet as pq
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from boundary.store import Run
     from boundary.verify import MathVerifyConfig, compare_graders, verify_run
     r = Run(run)
-    total = sum(pq.ParquetFile(f).metadata.num_rows for f in r.shards("samples"))
+    total = r.row_count("samples")
     if total == 0:
         raise BoundaryError(f"{r.path} has no samples to verify; run `boundary sample` or import samples first.")
     flags = {"timeout_s": timeout, "workers": workers, "allow_truncated": allow_truncated or None,
@@ -340,7 +354,7 @@ def _analysis_config(run, given: dict):
                 raise InputError(f"--steps {item!r} is not MODEL=STEP with an integer step; e.g. --steps grpo-a=50.")
             steps[name] = int(step)
         given["steps"] = steps
-    recorded = (run.manifest.get("spec") or {}).get("analysis") or {}
+    recorded = run.spec.get("analysis") or {}
     try:
         return AnalysisSpec.model_validate({**recorded, **given}).to_config()
     except ValidationError as e:

@@ -144,6 +144,8 @@ class Analysis:
     validity: ValidityAnalysis | None = None
     """CoT-pass@k of the latest judge and the guessability rows (``analyze(run)``; None when the
     analysis is not attached to a run directory)."""
+    templates: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """The prompt template each sampled model used: model → (name, fingerprint), from the run's records."""
 
 
 def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int, int]]:
@@ -406,7 +408,9 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,
-                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run))
+                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run),
+                    templates={m: (r.template.name, r.template.fingerprint)
+                               for m, r in run.sampling_records().items()})
 
 
 def headline_ks(k_max: int) -> list[int]:

@@ -32,7 +32,7 @@ GUESS_DIR = "guess"
 # ---------------------------------------------------------------------------------------- CoT-pass@k
 def judges(run: Run) -> list[str]:
     """Judge ids with labels in the run, in the order they were first recorded."""
-    recorded = list(run.manifest.get("judges", {}))
+    recorded = list(run.judge_records())
     if not run.shards("judgments"):
         return []
     present = set(run.read("judgments", ["judge"])["judge"].unique().to_pylist())
@@ -148,10 +148,11 @@ def guessability(run: Run | str, threshold: float | None = None) -> list[GuessRo
     """
     run = run if isinstance(run, Run) else Run(run)
     sub = run.path / GUESS_DIR
-    if not (sub / "manifest.json").is_file():
+    if not Run.is_run(sub):
         return []
     if threshold is None:
-        threshold = run.manifest.get("stages", {}).get("guess", {}).get("threshold", 0.05)
+        st = run.stage("guess")
+        threshold = st.threshold if st is not None and st.threshold is not None else 0.05
     direct = Run(sub).counts().to_pylist()
     main = {(r["model"], r["benchmark"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts().to_pylist()}
     out = []

@@ -22,7 +22,7 @@ def judge_spec_for(run, spec_path: str | Path | None = None):
         js = load_spec(spec_path).judge
         where = str(spec_path)
     else:
-        raw = Run(run).manifest.get("spec", {}).get("judge")
+        raw = Run(run).spec.get("judge")
         js = JudgeSpec.model_validate(raw) if raw else None
         where = f"the spec recorded in {run}"
     if js is None:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from boundary.analysis.validity import CotPassRow, cot_pass_at_k, judges, judgment_labels
 from boundary.errors import BoundaryError, StoreError
@@ -200,30 +199,28 @@ def judge_run(run: Run | str, judge, *, models: Sequence[str] | None = None, bac
                         progress(len(rows))
             batch.clear()
 
-        for shard in run.shards("samples"):
-            f = pq.ParquetFile(shard)
-            for rb in f.iter_batches(batch_size=2048,
-                                     columns=["model", "benchmark", "problem_id", "sample_index", "text"]):
-                d = rb.to_pydict()
-                for m, b, p, i, text in zip(d["model"], d["benchmark"], d["problem_id"], d["sample_index"], d["text"]):
-                    key = (m, b, p, i)
-                    if key not in todo:
-                        continue
-                    ex = todo.pop(key)
-                    pr = problems.get((b, p))
-                    ref, question = (pr.reference, pr.question) if pr is not None else (None, "")
-                    prompt = render_judge_prompt(judge.prompt, question=question, reference=ref, answer=ex,
-                                                 response=text or "", max_response_chars=judge.max_response_chars)
-                    if template is not None:
-                        prompt = template.render(prompt)
-                    req = ChunkRequest(benchmark=b, problem_id=p, chunk_index=len(batch), first_index=0,
-                                       n=judge.votes,
-                                       seed=derive_seed(judge.seed, f"judge:{jid}:{m}", b, p, int(i)),
-                                       prompt="" if server_chat else prompt,
-                                       messages=(("user", prompt),) if server_chat else None)
-                    batch.append((req, key))
-                    if len(batch) >= judge.batch_samples:
-                        flush()
+        for rb in run.iter_batches("samples", ["model", "benchmark", "problem_id", "sample_index", "text"],
+                                   batch_size=2048):
+            d = rb.to_pydict()
+            for m, b, p, i, text in zip(d["model"], d["benchmark"], d["problem_id"], d["sample_index"], d["text"]):
+                key = (m, b, p, i)
+                if key not in todo:
+                    continue
+                ex = todo.pop(key)
+                pr = problems.get((b, p))
+                ref, question = (pr.reference, pr.question) if pr is not None else (None, "")
+                prompt = render_judge_prompt(judge.prompt, question=question, reference=ref, answer=ex,
+                                             response=text or "", max_response_chars=judge.max_response_chars)
+                if template is not None:
+                    prompt = template.render(prompt)
+                req = ChunkRequest(benchmark=b, problem_id=p, chunk_index=len(batch), first_index=0,
+                                   n=judge.votes,
+                                   seed=derive_seed(judge.seed, f"judge:{jid}:{m}", b, p, int(i)),
+                                   prompt="" if server_chat else prompt,
+                                   messages=(("user", prompt),) if server_chat else None)
+                batch.append((req, key))
+                if len(batch) >= judge.batch_samples:
+                    flush()
         flush()
     finally:
         if own:
@@ -236,12 +233,7 @@ def judge_run(run: Run | str, judge, *, models: Sequence[str] | None = None, bac
 
 
 def _record(run: Run, judge, jid: str, engine) -> None:
-    def change(m):
-        rec = m.setdefault("judges", {}).setdefault(jid, {})
-        rec["spec"] = judge.model_dump(mode="json")
-        if engine is not None:
-            rec["engine"] = engine.info()
-    run.update_manifest(change)
+    run.record_judge(jid, spec=judge.model_dump(mode="json"), engine=engine.info() if engine is not None else None)
 
 
 __all__ = ["parse_verdict", "aggregate", "judge_id", "render_judge_prompt", "judge_run", "JudgeSummary",

@@ -33,7 +33,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
 
 from boundary.store import Run
 
@@ -185,16 +184,14 @@ def write_browser(run: Run | str, out_dir: str | Path, config: BrowserConfig = B
     texts: dict[tuple, str] = {}
     truncated = 0
     key_cols = ["model", "benchmark", "problem_id", "sample_index"]
-    for shard in run.shards("samples"):
-        f = pq.ParquetFile(shard)
-        for batch in f.iter_batches(batch_size=4096, columns=key_cols + ["text"]):
-            d = batch.select(key_cols).to_pydict()
-            hits = [j for j, k in enumerate(zip(*(d[c] for c in key_cols))) if k in wanted]
-            if not hits:
-                continue
-            for j, t in zip(hits, batch.column("text").take(hits).to_pylist()):
-                texts[tuple(d[c][j] for c in key_cols)], cut = _cut(t, config.max_chars)
-                truncated += cut > 0
+    for batch in run.iter_batches("samples", key_cols + ["text"], batch_size=4096):
+        d = batch.select(key_cols).to_pydict()
+        hits = [j for j, k in enumerate(zip(*(d[c] for c in key_cols))) if k in wanted]
+        if not hits:
+            continue
+        for j, t in zip(hits, batch.column("text").take(hits).to_pylist()):
+            texts[tuple(d[c][j] for c in key_cols)], cut = _cut(t, config.max_chars)
+            truncated += cut > 0
 
     # ---- the problem index and per-problem payloads
     index = []
@@ -246,7 +243,7 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
     parts: list[str] = []
     run = None
     path = Path(analysis.run) if analysis.run else None
-    if path is None or not (path / "manifest.json").is_file():
+    if path is None or not Run.is_run(path):
         notes.append(f"no sample browser: the analysis is not attached to a run directory "
                      f"({analysis.run or 'none given'} holds no manifest.json), so there are no texts to show.")
     else:

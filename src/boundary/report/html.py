@@ -171,22 +171,13 @@ def _models_html(analysis: Analysis, colors: dict[str, str], dark: bool = False)
     return "".join(out)
 
 
-def _prompts_line(run_path: str | None) -> str | None:
-    """Which prompt template each model was sampled with (from the run manifest), if sampled here."""
-    if not run_path:
-        return None
-    import json
-    from pathlib import Path
-    try:
-        sampling = json.loads((Path(run_path) / "manifest.json").read_text()).get("sampling", {})
-    except (OSError, ValueError):
-        return None
-    if not sampling:
+def _prompts_line(templates: dict[str, tuple[str | None, str | None]]) -> str | None:
+    """Which prompt template each model was sampled with (``Analysis.templates``), if sampled here."""
+    if not templates:
         return None
     by_template: dict[str, list[str]] = {}
-    for model, rec in sampling.items():
-        t = rec.get("template") or {}
-        by_template.setdefault(f"{t.get('name')} ({t.get('fingerprint')})", []).append(model)
+    for model, (name, fingerprint) in templates.items():
+        by_template.setdefault(f"{name} ({fingerprint})", []).append(model)
     parts = [f"{name}: {', '.join(models)}" for name, models in by_template.items()]
     same = " — the same prompt for every model" if len(by_template) == 1 else " — models got DIFFERENT prompts"
     return "; ".join(parts) + same
@@ -245,7 +236,7 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
     p.append(f"<dt>reference</dt><dd>{_e(analysis.reference) if analysis.reference else '—'}</dd>")
     p.append(f"<dt>benchmarks</dt><dd>{_e(', '.join(b.benchmark for b in analysis.benchmarks))}</dd>")
     p.append(f"<dt>settings</dt><dd>{_e(' · '.join(settings))}</dd>")
-    prompts = _prompts_line(analysis.run)
+    prompts = _prompts_line(analysis.templates)
     if prompts:
         p.append(f"<dt>prompts</dt><dd>{_e(prompts)}</dd>")
     p.append("</dl></div></header><main>")

@@ -92,21 +92,20 @@ def render_prompt(template, problem):
 
 def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, template_info: dict) -> None:
     """Refuse to mix samples drawn with different parameters under one model name."""
-    rec = run.manifest.get("sampling", {}).get(model.name)
+    rec = run.sampling_record(model.name)
     if rec is None:
         return
     want = {"fingerprint": model.fingerprint, "seed": plan.seed,
             "template": template_info.get("fingerprint")}
-    have = {"fingerprint": rec.get("fingerprint"), "seed": rec.get("seed"),
-            "template": rec.get("template", {}).get("fingerprint")}
+    have = {"fingerprint": rec.fingerprint, "seed": rec.seed, "template": rec.template.fingerprint}
     if want != have:
         diffs = []
-        old, new = rec.get("params", {}), model.params_record
+        old, new = rec.params, model.params_record
         diffs += [f"{k}: stored {old.get(k)!r}, spec {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
         if want["seed"] != have["seed"]:
             diffs.append(f"seed: stored {have['seed']}, spec {want['seed']}")
         if want["template"] != have["template"]:
-            diffs.append(f"template: stored {rec.get('template', {}).get('name')!r}, "
+            diffs.append(f"template: stored {rec.template.name!r}, "
                          f"spec {template_info.get('name')!r}")
         raise StoreError(f"{run.path}: model {model.name!r} already has samples drawn with other sampling "
                          f"parameters ({'; '.join(diffs)}). Pooling them would mix two distributions. "
@@ -198,18 +197,10 @@ def sample_run(plan: SamplingPlan, run: Run | str, *, batch_chunks: int | None =
 
 
 def _record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine: Backend, tinfo: dict) -> None:
-    def change(m):
-        sampling = m.setdefault("sampling", {})
-        prev = sampling.get(model.name, {})
-        sampling[model.name] = {
-            "fingerprint": model.fingerprint, "seed": plan.seed,
-            "params": dict(model.params_record),
-            "n": max(plan.n, prev.get("n", 0)),
-            "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
-            "engine": engine.info(),
-            "model": dict(model.record),
-        }
-    run.update_manifest(change)
+    run.record_sampling(model.name, {        # the store keeps the largest n recorded
+        "fingerprint": model.fingerprint, "seed": plan.seed, "params": dict(model.params_record), "n": plan.n,
+        "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
+        "engine": engine.info(), "model": dict(model.record)})
 
 
 def logprob_sum(logprobs) -> float | None:

@@ -17,7 +17,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
-import pyarrow.parquet as pq
 
 from boundary.errors import StoreError
 from boundary.store import Run
@@ -52,9 +51,7 @@ def problem_index(run: Run) -> dict[tuple[str, str], Problem]:
 
 def iter_samples(run: Run, columns: list[str] = SAMPLE_COLUMNS, batch_size: int = 2048) -> Iterator[pa.RecordBatch]:
     """Stream every complete sample shard in record batches of at most ``batch_size`` rows."""
-    for shard in run.shards("samples"):
-        f = pq.ParquetFile(shard)
-        yield from f.iter_batches(batch_size=batch_size, columns=columns)
+    yield from run.iter_batches("samples", columns, batch_size=batch_size)
 
 
 def verify_run(run: Run | str, config: MathVerifyConfig | None = None, *, code_config: Any = None,
