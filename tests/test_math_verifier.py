@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from boundary import verify_math_batch
 
 CASES = [

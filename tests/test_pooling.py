@@ -8,6 +8,7 @@ import pytest
 
 from boundary import pool_counts
 from boundary.analysis.passk import pass_at_k_curve
+from boundary.errors import AnalysisError
 
 
 def counts_table(model, benchmark, ids, n, correct) -> pa.Table:
@@ -81,7 +82,7 @@ def test_empty_input():
 
 def test_missing_column_raises():
     t = pa.table({"model": ["m"], "benchmark": ["b"], "problem_id": ["q"], "n": [3]})
-    with pytest.raises(Exception):
+    with pytest.raises(AnalysisError, match=r"lacks column\(s\) \['correct'\]"):
         pool_counts(t)
 
 

@@ -368,7 +368,7 @@ class WorkerPool:
                 w.conn.close()
         self._workers = []
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -268,7 +268,7 @@ class CodeVerifier:
             key = f"calib:{p.benchmark}/{p.id}:{ckey}"
             jobs.append(Job(key, cal, reference, mode="calibrate", cost=float(len(data["inputs"]))))
         self._get_executor().run(jobs, progress=progress)
-        for (p, data, reference, ckey), job in zip(todo, jobs):
+        for (p, data, _reference, ckey), job in zip(todo, jobs):
             self.calibrations += 1
             res = job.result or {"outcome": "sandbox", "detail": "no result"}
             ident = (p.benchmark, p.id)
@@ -366,7 +366,7 @@ class CodeVerifier:
             self._executor.close()
             self._executor = None
 
-    def __enter__(self) -> "CodeVerifier":
+    def __enter__(self) -> CodeVerifier:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -158,7 +158,7 @@ class Executor:
                 z.close()
             self.workers[i] = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:
