@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from boundary import verify_math_batch
 
 CASES = [

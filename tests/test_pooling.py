@@ -8,7 +8,6 @@ import pytest
 
 from boundary import pool_counts
 from boundary.analysis.passk import pass_at_k_curve
-from boundary.errors import AnalysisError
 
 
 def counts_table(model, benchmark, ids, n, correct) -> pa.Table:
@@ -81,6 +80,7 @@ def test_empty_input():
 
 
 def test_missing_column_raises():
+    from boundary.errors import AnalysisError
     t = pa.table({"model": ["m"], "benchmark": ["b"], "problem_id": ["q"], "n": [3]})
     with pytest.raises(AnalysisError, match=r"lacks column\(s\) \['correct'\]"):
         pool_counts(t)
