@@ -457,8 +457,10 @@ class MathVerifier:
             else:
                 self.cache[key] = (o.status, "worker", o.detail)
         shared: dict[tuple, Verdict] = {}     # verdicts are immutable: one per distinct key
-        for i, key in enumerate(item_keys):
+        for i, item_key in enumerate(item_keys):
             if out[i] is None:
+                assert item_key is not None  # new_keys() gave every item without a verdict a key
+                key = item_key
                 v = shared.get(key)
                 if v is None:
                     status, path, detail = self.cache[key]

@@ -120,6 +120,7 @@ def _worker_main(conn, target: str, memory_mb: int | None) -> None:
         if msg is None:
             return
         task_id, args = msg
+        result: tuple[Any, str, Any, str | None]
         try:
             result = (task_id, OK, fn(*args), None)
         except MemoryError:
