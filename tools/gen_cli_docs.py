@@ -11,6 +11,7 @@ installed version of rich.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,13 +34,23 @@ def _command():
     """The click command behind ``boundary`` (the typer app of boundary.cli)."""
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))
+    os.environ.pop("BOUNDARY_PLUGINS", None)  # boundary's own commands, not those of the caller's plugins
     import typer.core
     from typer.main import get_command
 
-    from boundary.cli import app
+    import boundary.cli as cli
 
+    load_plugins = getattr(cli, "_load_plugins", None)  # what `boundary` itself does before it runs the app
+    if load_plugins is not None:
+        load_plugins()
     typer.core.HAS_RICH = False  # click's plain text: no panels, no colour, no dependence on rich
-    return get_command(app)
+    return get_command(cli.app)
+
+
+def _ours(command) -> bool:
+    """Whether a command belongs to boundary (an installed third-party plugin's commands are not documented)."""
+    callback = getattr(command, "callback", None)
+    return callback is None or getattr(callback, "__module__", "boundary").split(".")[0] == "boundary"
 
 
 def _context(command, name, parent=None):
@@ -54,7 +65,7 @@ def _walk(command, ctx, path):
     if hasattr(command, "list_commands"):  # a group
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
-            if sub is None or sub.hidden:
+            if sub is None or sub.hidden or not _ours(sub):
                 continue
             yield from _walk(sub, _context(sub, name, ctx), (*path, name))
 
