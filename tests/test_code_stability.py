@@ -27,7 +27,8 @@ PROGRAMS = {
                        "            s += i\n    return s\n"),
     "too-slow": ("def work(n):\n    s = 0\n    for _ in range(10**6):\n        for i in range(n):\n"
                  "            s += i * i\n    return s\n"),
-    "crash-late": "def work(n):\n    if n > 30000:\n        raise ValueError(n)\n    return (n - 1) * n * (2 * n - 1) // 6\n",
+    "crash-late": ("def work(n):\n    if n > 30000:\n        raise ValueError(n)\n"
+                   "    return (n - 1) * n * (2 * n - 1) // 6\n"),
 }
 EXPECTED = {"correct": ("correct", "pass"), "correct-loop": ("correct", "pass"),
             "slow-but-correct": ("correct", "pass"), "wrong": ("wrong", "fail"),

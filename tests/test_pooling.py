@@ -80,8 +80,9 @@ def test_empty_input():
 
 
 def test_missing_column_raises():
+    from boundary.errors import AnalysisError
     t = pa.table({"model": ["m"], "benchmark": ["b"], "problem_id": ["q"], "n": [3]})
-    with pytest.raises(Exception):
+    with pytest.raises(AnalysisError, match=r"lacks column\(s\) \['correct'\]"):
         pool_counts(t)
 
 

@@ -91,7 +91,7 @@ def coverage(a_n, a_c, b_n, b_c, *, k: int | None = None, model_a: str = "A", mo
     if not 1 <= k <= k_cap:
         raise AnalysisError(f"coverage at k={k} needs k in 1..{k_cap} (the smallest n); sample more or lower k.")
     exact = bool(np.all(a_n == k) and np.all(b_n == k))
-    pa_, pb_ = pass_at_k(a_n, a_c, k), pass_at_k(b_n, b_c, k)
+    pa_, pb_ = np.asarray(pass_at_k(a_n, a_c, k)), np.asarray(pass_at_k(b_n, b_c, k))  # 1-D: one per problem
     cells = {
         "both": pa_ * pb_, "only_a": pa_ * (1 - pb_), "only_b": (1 - pa_) * pb_,
         "neither": (1 - pa_) * (1 - pb_),

@@ -17,6 +17,7 @@ does not grow with the number of problems.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from boundary.errors import AnalysisError
 
@@ -24,7 +25,7 @@ from boundary.errors import AnalysisError
 _BLOCK_ELEMENTS = 4_000_000
 
 
-def _as_int_array(name: str, value) -> np.ndarray:
+def _as_int_array(name: str, value: ArrayLike) -> np.ndarray:
     arr = np.asarray(value)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise AnalysisError(f"{name} must be integers, got dtype {arr.dtype}.")
@@ -60,7 +61,7 @@ def _log_fail_block(n: int, cs: np.ndarray, k_max: int) -> np.ndarray:
     return np.cumsum(x, axis=1, out=x)
 
 
-def pass_at_k_table(n: int, cs, k_max: int | None = None) -> np.ndarray:
+def pass_at_k_table(n: int, cs: ArrayLike, k_max: int | None = None) -> np.ndarray:
     """pass@k for k = 1..k_max (default n) for every correct count in ``cs``, all with ``n`` samples.
 
     Returns an array of shape ``(len(cs), k_max)``; column ``k-1`` holds pass@k.
@@ -78,7 +79,7 @@ def pass_at_k_table(n: int, cs, k_max: int | None = None) -> np.ndarray:
     return out
 
 
-def pass_at_k(n, c, k):
+def pass_at_k(n: ArrayLike, c: ArrayLike, k: ArrayLike) -> float | np.ndarray:
     """Unbiased pass@k estimate: ``1 - C(n-c, k) / C(n, k)``, elementwise with NumPy broadcasting.
 
     Args:
@@ -115,11 +116,11 @@ def pass_at_k(n, c, k):
         ucs, inv = np.unique(flat_c[sel], return_inverse=True)
         table = pass_at_k_table(int(nv), ucs, int(flat_k[sel].max()))
         result[sel] = table[inv, flat_k[sel] - 1]
-    result = result.reshape(n_a.shape)
-    return float(result) if result.ndim == 0 else result
+    shaped = result.reshape(n_a.shape)
+    return float(shaped) if shaped.ndim == 0 else shaped
 
 
-def _problem_groups(n, c, k_max: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _problem_groups(n: ArrayLike, c: ArrayLike, k_max: int | None) -> tuple[np.ndarray, np.ndarray, int]:
     """Validate per-problem counts; return the distinct (n, c) pairs, each problem's pair, k_max."""
     n = _as_int_array("n", n).ravel()
     c = _as_int_array("c", c).ravel()
@@ -138,7 +139,7 @@ def _problem_groups(n, c, k_max: int | None) -> tuple[np.ndarray, np.ndarray, in
     return pairs, groups.ravel(), k_max
 
 
-def problem_curves(n, c, k_max: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def problem_curves(n: ArrayLike, c: ArrayLike, k_max: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Curves of the distinct (n, c) pairs of a set of problems, and how problems map to them.
 
     Returns ``(curves, groups, ks)``: ``curves[g, j]`` is pass@ks[j] for group g,
@@ -154,7 +155,7 @@ def problem_curves(n, c, k_max: int | None = None) -> tuple[np.ndarray, np.ndarr
     return curves, groups, np.arange(1, k_max + 1)
 
 
-def pass_at_k_curve(n, c, k_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pass_at_k_curve(n: ArrayLike, c: ArrayLike, k_max: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean pass@k over problems for every k = 1..k_max.
 
     ``n`` may differ between problems; each problem uses its own n, and the curve stops at the

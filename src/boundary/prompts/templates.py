@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from boundary.errors import InputError
 
@@ -138,7 +139,7 @@ class ChatTemplate:
 
     @classmethod
     def from_pretrained(cls, path: str, *, system: str | None = None, user: str = PLACEHOLDER,
-                        name: str = "chat", **kwargs: Any) -> "ChatTemplate":
+                        name: str = "chat", **kwargs: Any) -> ChatTemplate:
         """Load the tokenizer of ``path`` (a local directory or hub id) with ``transformers``."""
         try:
             from transformers import AutoTokenizer  # noqa: PLC0415 - optional dependency

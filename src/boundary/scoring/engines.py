@@ -77,13 +77,13 @@ class VLLMScorer(Scorer):
         self._owner = owner                                # a backend we built and must close
 
     @classmethod
-    def from_backend(cls, backend) -> "VLLMScorer":
+    def from_backend(cls, backend) -> VLLMScorer:
         from boundary.sampling.backends.vllm import vllm_version
         dist = vllm_version() or ("vllm", "")
         return cls(backend.llm, version=f"{dist[0]} {dist[1]}".strip())
 
     @classmethod
-    def from_spec(cls, model_spec) -> "VLLMScorer":
+    def from_spec(cls, model_spec) -> VLLMScorer:
         from boundary.sampling.backends.vllm import VLLMBackend, vllm_version
         backend = VLLMBackend(model_spec)
         dist = vllm_version() or ("vllm", "")
@@ -138,11 +138,11 @@ class TransformersScorer(Scorer):
         self._version = f"transformers {transformers.__version__} (torch {torch.__version__})"
 
     @classmethod
-    def from_backend(cls, backend) -> "TransformersScorer":
+    def from_backend(cls, backend) -> TransformersScorer:
         return cls(backend.model, backend.tokenizer, max_len=backend.spec.max_model_len)
 
     @classmethod
-    def from_spec(cls, model_spec) -> "TransformersScorer":
+    def from_spec(cls, model_spec) -> TransformersScorer:
         from boundary.sampling.backends.hf import TransformersBackend
         return cls.from_backend(TransformersBackend(model_spec))
 

@@ -87,11 +87,11 @@ class _BraceMatcher:
 
 def _box_candidates(text: str, end: int):
     """``(position, command)`` of every box command before ``end``, last first (linear time)."""
-    nxt = {}
+    nxt: dict[str, int] = {}
     for cmd in _BOX_COMMANDS:
         nxt[cmd] = text.rfind(cmd, 0, end)
     while True:
-        cmd = max(nxt, key=nxt.get)
+        cmd = max(nxt, key=nxt.__getitem__)
         i = nxt[cmd]
         if i < 0:
             return

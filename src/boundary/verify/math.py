@@ -95,7 +95,7 @@ def _too_complex(s: str) -> str | None:
     if len(s) > GUARD_MAX_CHARS:
         return f"{len(s)} characters > {GUARD_MAX_CHARS}"
     depth = deepest = power = 0
-    for i, ch in enumerate(s):
+    for ch in s:
         if ch == "{":
             depth += 1
             deepest = max(deepest, depth)
@@ -107,7 +107,7 @@ def _too_complex(s: str) -> str | None:
     if tower and int(tower.group(1)) >= 10 and int(tower.group(2)) >= 10:
         return f"a power tower with exponent {tower.group(1)}^{tower.group(2)}: too large to evaluate"
     power = len(re.findall(r"\^\s*\{", s))
-    if power > GUARD_MAX_POWER_NESTING and re.search(r"(\^\s*\{[^{}]*){%d}" % (GUARD_MAX_POWER_NESTING + 1), s):
+    if power > GUARD_MAX_POWER_NESTING and re.search(rf"(\^\s*\{{[^{{}}]*){{{GUARD_MAX_POWER_NESTING + 1}}}", s):
         return f"exponents nested more than {GUARD_MAX_POWER_NESTING} deep"
     return None
 
@@ -457,8 +457,10 @@ class MathVerifier:
             else:
                 self.cache[key] = (o.status, "worker", o.detail)
         shared: dict[tuple, Verdict] = {}     # verdicts are immutable: one per distinct key
-        for i, key in enumerate(item_keys):
+        for i, item_key in enumerate(item_keys):
             if out[i] is None:
+                assert item_key is not None  # new_keys() gave every item without a verdict a key
+                key = item_key
                 v = shared.get(key)
                 if v is None:
                     status, path, detail = self.cache[key]
@@ -473,7 +475,7 @@ class MathVerifier:
             self._pool.close()
             self._pool = None
 
-    def __enter__(self) -> "MathVerifier":
+    def __enter__(self) -> MathVerifier:
         return self
 
     def __exit__(self, *exc) -> None:

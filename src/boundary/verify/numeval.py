@@ -15,8 +15,9 @@ Two decisions are taken from it. Two answers whose boxes are separated by more t
 is consistent with the rest of the verifier, which already rejects numbers that differ by more
 than 1e-12 relative after math-verify's rounded comparison. Two answers that evaluate to the
 same *exact point* (no rounding anywhere: ``i^2`` and ``-1``, ``2^{10}`` and ``1024``) are equal.
-Every other pair (overlapping or nearly touching boxes) goes on to SymPy. Anything outside the grammar (letters other than
-``i``, ``e``, functions, factorials, commas, relations, degrees, ...) returns None.
+Every other pair (overlapping or nearly touching boxes) goes on to SymPy. Anything outside the
+grammar (letters other than ``i``, ``e``, functions, factorials, commas, relations, degrees, ...)
+returns None.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ class _I:
         self.lo, self.hi = lo, hi
 
     @staticmethod
-    def point(x: float) -> "_I":
+    def point(x: float) -> _I:
         return _I(x, x)
 
     @staticmethod
-    def around(x: float) -> "_I":
+    def around(x: float) -> _I:
         """The value nearest to x (x = the correctly rounded float of the exact value)."""
         return _I(_down(x), _up(x))
 
@@ -113,7 +114,7 @@ class _I:
             return _I(lo, lo)
         return _I(max(0.0, _down(lo)), _up(hi))
 
-    def pow(self, e: "_I"):
+    def pow(self, e: _I):
         """self ** e for self > 0: monotone in each argument, so the corners bound it."""
         if not self.lo > 0:
             raise _GiveUp

@@ -120,6 +120,7 @@ def _worker_main(conn, target: str, memory_mb: int | None) -> None:
         if msg is None:
             return
         task_id, args = msg
+        result: tuple[Any, str, Any, str | None]
         try:
             result = (task_id, OK, fn(*args), None)
         except MemoryError:
@@ -368,7 +369,7 @@ class WorkerPool:
                 w.conn.close()
         self._workers = []
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc) -> None:

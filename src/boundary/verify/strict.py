@@ -6,8 +6,8 @@ samples where it and the main grader disagree. Rules (path ``strict`` on every v
 - ``no_answer`` if the answer is None or blank;
 - ``correct`` iff the normalized strings are equal, or both are exact numbers with equal values,
   or both are lists/sets whose items match as multisets (a top-level comma list, a ``\\{...\\}``
-  set; ``a \\pm b`` counts as the two items ``a+b``, ``a-b``), or both are tuples/intervals with the same brackets whose items match in
-  order -- each item compared by these same rules;
+  set; ``a \\pm b`` counts as the two items ``a+b``, ``a-b``), or both are tuples/intervals with the
+  same brackets whose items match in order -- each item compared by these same rules;
 - ``wrong`` otherwise (including everything that only a symbolic check could accept, such as
   ``\\frac{\\sqrt{2}}{2}`` against ``\\frac{1}{\\sqrt{2}}``).
 

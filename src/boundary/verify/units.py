@@ -60,9 +60,11 @@ def number_and_unit(s: str) -> tuple[Fraction, str | None] | None:
 def convert_to_problem_unit(answer: str, reference: str, hints: dict) -> str:
     """The answer re-expressed in the problem's unit when both units are known and differ."""
     got = number_and_unit(answer)
-    if got is None or got[1] is None:
+    if got is None:
         return answer
     value, unit = got
+    if unit is None:
+        return answer
     target = _unit(hints.get("unit")) if hints.get("unit") else None
     if target is None:
         ref = number_and_unit(reference)

@@ -268,7 +268,7 @@ class CodeVerifier:
             key = f"calib:{p.benchmark}/{p.id}:{ckey}"
             jobs.append(Job(key, cal, reference, mode="calibrate", cost=float(len(data["inputs"]))))
         self._get_executor().run(jobs, progress=progress)
-        for (p, data, reference, ckey), job in zip(todo, jobs):
+        for (p, data, _reference, ckey), job in zip(todo, jobs):
             self.calibrations += 1
             res = job.result or {"outcome": "sandbox", "detail": "no result"}
             ident = (p.benchmark, p.id)
@@ -327,15 +327,17 @@ class CodeVerifier:
         jobs: dict[tuple, Job] = {}
         keys: list[tuple | None] = [None] * len(items)
         for i, it in enumerate(items):
-            if programs[i] is None:
+            program = programs[i]
+            if program is None:
                 continue
             prep = self._prepared[(it.problem.benchmark, it.problem.id)]
             if prep.error:
                 continue
-            key = (prep.key, hashlib.sha256(programs[i].encode()).hexdigest())
+            assert prep.data is not None  # prepared without an error
+            key = (prep.key, hashlib.sha256(program.encode()).hexdigest())
             keys[i] = key
             if key not in self.cache and key not in jobs:
-                jobs[key] = Job(prep.key, prep.data, programs[i], cost=prep.cost)
+                jobs[key] = Job(prep.key, prep.data, program, cost=prep.cost)
         if jobs:
             self._get_executor().run(list(jobs.values()))
             self.executions += len(jobs)
@@ -349,12 +351,14 @@ class CodeVerifier:
             if out[i] is None:
                 prog = programs[i]
                 shown = None if prog is None else prog[:_MAX_STORED_PROGRAM]
-                prep = self._prepared.get((it.problem.benchmark, it.problem.id))
-                if prep is not None and prep.error:
-                    path = "sandbox" if prep.error.startswith("sandbox") else "calibration"
-                    out[i] = Verdict("error", shown, path, prep.error[:500])
+                prepared = self._prepared.get((it.problem.benchmark, it.problem.id))
+                if prepared is not None and prepared.error:
+                    path = "sandbox" if prepared.error.startswith("sandbox") else "calibration"
+                    out[i] = Verdict("error", shown, path, prepared.error[:500])
                 else:
-                    res = self.cache.get(keys[i]) or self.cache.pop(("sandbox",) + keys[i], None) or \
+                    item_key = keys[i]
+                    assert item_key is not None  # a program of a problem prepared without an error
+                    res = self.cache.get(item_key) or self.cache.pop(("sandbox",) + item_key, None) or \
                         {"outcome": "sandbox", "detail": "no result"}
                     out[i] = _verdict(res, shown)
             if progress:
@@ -366,7 +370,7 @@ class CodeVerifier:
             self._executor.close()
             self._executor = None
 
-    def __enter__(self) -> "CodeVerifier":
+    def __enter__(self) -> CodeVerifier:
         return self
 
     def __exit__(self, *exc) -> None:

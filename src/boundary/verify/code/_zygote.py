@@ -336,7 +336,8 @@ def _std_streams():
                                   errors="replace", write_through=False)
     sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8",
                                   errors="replace", write_through=True)
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    # typeshed declares these Final; the child rebinds them on purpose so programs see one set of streams
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc]
 
 
 def _prepare_globals(name):
@@ -414,7 +415,7 @@ def harness_functional(P, program, mode, site_paths):
                 continue
         try:
             ok = compare_functional(out, expected[i], inp, atol, oracle)
-        except BaseException as e:
+        except BaseException:
             ok = False
         if not ok:
             return {"outcome": "fail", "test": i, "detail": f"{test_name(P, i)}: wrong output"}
@@ -523,12 +524,14 @@ class Zygote:
                 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
                 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
                 fd0 = os.open(stdin_path or "/dev/null", os.O_RDONLY)
-                fd1 = os.open(stdout_path or "/dev/null", os.O_WRONLY | (os.O_CREAT | os.O_TRUNC if stdout_path else 0), 0o600)
+                fd1 = os.open(stdout_path or "/dev/null",
+                              os.O_WRONLY | (os.O_CREAT | os.O_TRUNC if stdout_path else 0), 0o600)
                 fd2 = os.open(os.path.join(jobdir, ".stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(fd0, 0)
                 os.dup2(fd1, 1)
                 os.dup2(fd2, 2)
-                w2 = os.dup2(w, 3) if w != 3 else 3
+                if w != 3:
+                    os.dup2(w, 3)
                 os.closerange(4, 1 << 16)
                 os.set_inheritable(3, True)
                 os.chdir(jobdir)
@@ -802,7 +805,8 @@ class Zygote:
                 res = {"outcome": "runtime_error", "detail": f"killed by signal {sig} ({signal.Signals(sig).name})"}
             else:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-                res = {"outcome": "runtime_error", "detail": f"exited (status {code}) without a result. {tail[-200:]}".strip()}
+                res = {"outcome": "runtime_error",
+                       "detail": f"exited (status {code}) without a result. {tail[-200:]}".strip()}
         res["cpu_s"], res["wall_s"], res["maxrss_kb"] = cpu, wall, ru.ru_maxrss
         if not clean:
             res = {"outcome": "sandbox", "detail": "could not kill every process of the job"}
@@ -866,8 +870,8 @@ class Zygote:
             if P.get("total") is not None and not calibrate:
                 budget = min(budget, max(0.001, P["total"] - spent))
             env = {"BOUNDARY_BUDGET": repr(budget)}
-            res = self.run_child(jobdir, lambda: harness_stdio(program, site, P.get("prelude")), budget + P.get("overhead", 1.0),
-                                 stdin_path=inp_path, stdout_path=out_path, env=env)
+            res = self.run_child(jobdir, lambda: harness_stdio(program, site, P.get("prelude")),
+                                 budget + P.get("overhead", 1.0), stdin_path=inp_path, stdout_path=out_path, env=env)
             total_cpu += res.get("cpu_s", 0.0)
             total_wall += res.get("wall_s", 0.0)
             maxrss = max(maxrss, res.get("maxrss_kb", 0))

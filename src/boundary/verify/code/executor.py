@@ -69,6 +69,12 @@ class Executor:
                 self.isolation, self.notes = z.isolation, z.notes
         return z
 
+    def _busy(self, w: int) -> Zygote:
+        """The worker of a busy slot: ``start`` put a live one there."""
+        z = self.workers[w]
+        assert z is not None, w
+        return z
+
     def probe(self) -> str:
         return self._worker(0).isolation
 
@@ -101,7 +107,7 @@ class Executor:
         for w in range(self.n_workers):
             start(w)
         while busy:
-            fds = {self.workers[w].fileno(): w for w in busy}
+            fds = {self._busy(w).fileno(): w for w in busy}
             timeout = max(0.0, min(d for _, d in busy.values()) - time.monotonic())
             ready, _, _ = select.select(list(fds), [], [], min(timeout, 5.0))
             now = time.monotonic()
@@ -109,7 +115,7 @@ class Executor:
                 w = fds[fd]
                 j, _ = busy.pop(w)
                 job = jobs[j]
-                z = self.workers[w]
+                z = self._busy(w)
                 try:
                     res = z.recv(60)
                 except SandboxError as e:
@@ -158,7 +164,7 @@ class Executor:
                 z.close()
             self.workers[i] = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -71,6 +71,7 @@ class Zygote:
         stderr = None if os.environ.get("BOUNDARY_SANDBOX_DEBUG") else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                      env=dict(BASE_ENV), start_new_session=True, close_fds=True, cwd="/")
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both are PIPEs
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
         self.loaded: OrderedDict[str, int] = OrderedDict()
@@ -169,7 +170,8 @@ class Zygote:
             pass
         for f in (self.proc.stdin, self.proc.stdout):
             try:
-                f.close()
+                if f is not None:
+                    f.close()
             except Exception:
                 pass
         uid = getattr(self, "uid", None)
