@@ -20,7 +20,8 @@ from boundary.spec import AnalysisSpec, parse_spec
 from boundary.store import Run
 
 FIELDS = dataclasses.fields(AnalysisConfig)
-SPEC = {"models": [{"name": m, "backend": "fake", "path": "x"} for m in ("base", "rl")], "benchmarks": [{"name": "aime24"}],
+SPEC = {"models": [{"name": m, "backend": "fake", "path": "x"} for m in ("base", "rl")],
+        "benchmarks": [{"name": "aime24"}],
         "sampling": {"n": 4}}
 
 

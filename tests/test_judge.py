@@ -97,7 +97,8 @@ def test_judge_labels_correct_samples_and_cot_pass_at_k_by_hand(tmp_path):
     t = run.read("judgments").to_pylist()
     by_index = {r["sample_index"]: r for r in t}
     assert set(by_index) == {0, 1, 3}
-    assert by_index[3]["label"] == "unparsed" and by_index[3]["outputs"] == ["hard to say, the solution is hard to read"]
+    assert by_index[3]["label"] == "unparsed"
+    assert by_index[3]["outputs"] == ["hard to say, the solution is hard to read"]
     assert all(r["judge"] == s.judge and r["judge"].startswith("judge#") for r in t)
     # the prompt carried the question, the reference and the response
     prompt = run.manifest["judges"][s.judge]["spec"]["prompt"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from boundary.verify import verify_math_batch
 

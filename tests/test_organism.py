@@ -160,7 +160,8 @@ def test_shipped_checkpoints_match_the_manifest_and_fit_the_size_budget():
     for name, info in m["heldout"].items():
         assert sha256(SHIPPED / info["file"]) == info["sha256"], name
     assert total <= 10 * 1024 * 1024, f"shipped checkpoints take {total / 2**20:.1f} MiB, over the 10 MiB budget"
-    assert {"base", "grpo", "grpo-step25", "ppo", "rloo", "reinforce_pp", "remax", "dapo", "distilled"} <= set(m["models"])
+    names = {"base", "grpo", "grpo-step25", "ppo", "rloo", "reinforce_pp", "remax", "dapo", "distilled"}
+    assert names <= set(m["models"])
 
 
 def test_shipped_base_reproduces_its_recorded_evaluation():
@@ -214,7 +215,7 @@ def test_training_is_seeded_and_reproducible(tmp_path):
     seen = []
     for i in range(2):
         events = []
-        m = train_all(tmp_path / f"t{i}", cfg, lambda *a: events.append(a))
+        m = train_all(tmp_path / f"t{i}", cfg, lambda *a, events=events: events.append(a))
         seen.append({k: v["sha256"] for k, v in m["models"].items()})
         assert {e[0] for e in events} == {"base", "grpo", "ppo", "dapo", "remax", "distilled"}
     assert seen[0] == seen[1]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from boundary._version import __version__
+from boundary._version import __version__ as __version__
 
 _WHERE = {
     "run_spec": "boundary.pipeline",
@@ -41,7 +41,9 @@ _WHERE = {
     "BoundaryError": "boundary.errors",
 }
 
-__all__ = list(_WHERE)
+__all__ = ["run_spec", "load_spec", "Problem", "load_benchmark", "SamplingParams", "Verdict", "verify_math",
+           "verify_code", "Run", "pass_at_k", "pass_at_k_curve", "compare", "analyze", "write_report", "BoundaryError"]
+assert set(__all__) == set(_WHERE)
 
 if TYPE_CHECKING:
     from boundary.analysis import analyze, compare
@@ -59,8 +61,9 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
-        raise AttributeError(f"module 'boundary' has no attribute {name!r}; the top level holds {', '.join(__all__)}; "
-                             "the rest is in the subpackages (boundary.analysis, boundary.tasks, boundary.verify, ...).")
+        raise AttributeError(f"module 'boundary' has no attribute {name!r}; the top level holds "
+                             f"{', '.join(__all__)}; the rest is in the subpackages (boundary.analysis, "
+                             "boundary.tasks, boundary.verify, ...).")
     value = getattr(importlib.import_module(_WHERE[name]), name)
     globals()[name] = value
     return value

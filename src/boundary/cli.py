@@ -16,7 +16,6 @@ import json
 import sys
 import typing
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -55,7 +54,7 @@ def import_counts_cmd(
     file: Path = typer.Argument(..., help="CSV/TSV/Parquet with problem_id, model, n, correct "
                                           "(optional: benchmark, run)."),
     run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
-    benchmark: Optional[str] = typer.Option(None, help="Benchmark name for rows without a benchmark "
+    benchmark: str | None = typer.Option(None, help="Benchmark name for rows without a benchmark "
                                                        "column (default: the file's stem)."),
 ):
     """Import per-problem correct counts."""
@@ -157,7 +156,7 @@ def _sample_bar():
     return bar, update
 
 
-def _load_spec_and_run(spec_path: Path, run_dir: Optional[Path]):
+def _load_spec_and_run(spec_path: Path, run_dir: Path | None):
     from boundary.pipeline import default_run_dir
     from boundary.spec import load_spec
     spec = load_spec(spec_path)
@@ -168,13 +167,13 @@ _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the sp
 
 
 @app.command()
-def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Optional[Path] = _RUNDIR,
+def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR,
         no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis.")):
     """Sample → verify → analyze → report. Run it again at any time to resume."""
     run_command(spec, run_dir, no_report=no_report)
 
 
-def run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None:
+def run_command(spec: Path, run_dir: Path | None, *, no_report: bool) -> None:
     from boundary.pipeline import run_spec
     s, rd = _load_spec_and_run(spec, run_dir)
     err.print(f"run directory: [bold]{rd}[/]")
@@ -199,7 +198,7 @@ def run_command(spec: Path, run_dir: Optional[Path], *, no_report: bool) -> None
 
 
 @app.command()
-def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Optional[Path] = _RUNDIR):
+def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR):
     """Only the sampling stage: draw every missing sample of the spec (resumable)."""
     from boundary.pipeline import sample_spec
     s, rd = _load_spec_and_run(spec, run_dir)
@@ -232,9 +231,9 @@ def verify_block(options: list[str], flags: dict | None = None):
 @app.command()
 def verify(
     run: Path = typer.Argument(..., help="Run directory."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Hard time limit per distinct answer check "
+    timeout: float | None = typer.Option(None, "--timeout", help="Hard time limit per distinct answer check "
                                             "(s; default 5)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    workers: int | None = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
     allow_truncated: bool = typer.Option(False, "--allow-truncated",
                                          help="Grade samples that hit the length limit (default: 'truncated')."),
     last_number: bool = typer.Option(False, "--last-number-fallback",
@@ -316,14 +315,14 @@ def _analysis_options(func):
             help_text += f" (default: {f.default})"
         base = hints[f.name]
         if base is bool:
-            ann, opt = Optional[bool], typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+            ann, opt = bool | None, typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
         elif typing.get_origin(base) is dict or dict in typing.get_args(base) or any(
                 typing.get_origin(t) is dict for t in typing.get_args(base)):
-            ann, opt = Optional[list[str]], typer.Option(None, flag, help=help_text + " Repeat as MODEL=STEP.",
+            ann, opt = list[str] | None, typer.Option(None, flag, help=help_text + " Repeat as MODEL=STEP.",
                                                          show_default=False)
         else:
             inner = next((t for t in typing.get_args(base) if t is not type(None)), base)
-            ann, opt = Optional[inner], typer.Option(None, flag, help=help_text, show_default=False)
+            ann, opt = inner | None, typer.Option(None, flag, help=help_text, show_default=False)
         params.append(inspect.Parameter(f"_a_{f.name}", inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann))
         annotations[f"_a_{f.name}"] = ann
 
@@ -403,7 +402,7 @@ def analyze(run: Path = typer.Argument(..., help="Run directory."), *, analysis_
 @app.command()
 @_analysis_options
 def report(run: Path = typer.Argument(..., help="Run directory."),
-           out_dir: Optional[Path] = typer.Option(None, "--out", help="Report directory (default RUN/report)."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report)."),
            *, analysis_options: dict):
     """Analyse and write figures, tables, summary.json and a self-contained index.html.
 
@@ -430,16 +429,16 @@ def perplexity(
     run: Path = typer.Argument(..., help="Run directory."),
     model: str = typer.Option(..., "--model", "-m", help="Scoring model M: a sampled model of the run, or any "
                               "name with --path."),
-    of: Optional[list[str]] = typer.Option(None, "--of", help="Score only these models' responses (repeatable; "
+    of: list[str] | None = typer.Option(None, "--of", help="Score only these models' responses (repeatable; "
                                            "default: every model with samples)."),
-    samples: Optional[int] = typer.Option(None, "--samples", help="Score sample indices < SAMPLES per problem "
+    samples: int | None = typer.Option(None, "--samples", help="Score sample indices < SAMPLES per problem "
                                           "(the paper: 16 or 32)."),
-    engine: Optional[str] = typer.Option(None, "--engine", help="vllm or transformers (default: M's backend)."),
-    path: Optional[str] = typer.Option(None, "--path", help="Checkpoint of M (default: from the run)."),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help="Weights dtype of M."),
-    max_model_len: Optional[int] = typer.Option(None, "--max-model-len", help="Context length of M."),
+    engine: str | None = typer.Option(None, "--engine", help="vllm or transformers (default: M's backend)."),
+    path: str | None = typer.Option(None, "--path", help="Checkpoint of M (default: from the run)."),
+    dtype: str | None = typer.Option(None, "--dtype", help="Weights dtype of M."),
+    max_model_len: int | None = typer.Option(None, "--max-model-len", help="Context length of M."),
     batch_size: int = typer.Option(32, "--batch-size", help="Sequences per engine call."),
-    template: Optional[str] = typer.Option(None, "--template", help="Prompt template of samples the run has no "
+    template: str | None = typer.Option(None, "--template", help="Prompt template of samples the run has no "
                                            "record of (imported)."),
 ):
     """Score stored responses with model M: PPL_M(Y_S) per sample, resumable (boundary.scoring.score_perplexity)."""
@@ -460,9 +459,9 @@ def perplexity(
 @app.command()
 def judge(
     run: Path = typer.Argument(..., help="Run directory (verified)."),
-    spec: Optional[Path] = typer.Option(None, "--spec", "-s", help="Spec with a `judge:` block (default: the spec "
+    spec: Path | None = typer.Option(None, "--spec", "-s", help="Spec with a `judge:` block (default: the spec "
                                         "the run was made from)."),
-    model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Judge only these models' samples "
+    model: list[str] | None = typer.Option(None, "--model", "-m", help="Judge only these models' samples "
                                               "(repeatable; default: all)."),
 ):
     """Judge the reasoning of every correct sample with an LLM; CoT-pass@k (boundary.judge.judge_run)."""
@@ -493,7 +492,7 @@ def judge(
 
 @app.command()
 def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `guess:` block (or defaults)."),
-          run_dir: Optional[Path] = _RUNDIR):
+          run_dir: Path | None = _RUNDIR):
     """Sample answer-only (no reasoning) into RUN/guess and flag guessable problems (boundary.judge.guess_run)."""
     from boundary.judge import guess_run, guessability
     s, rd = _load_spec_and_run(spec, run_dir)

@@ -29,7 +29,7 @@ class FakeBackend(Backend):
                 time.sleep(self.delay)
             rng = random.Random(req.seed)
             out = []
-            for i in range(req.n):
+            for _i in range(req.n):
                 k = rng.randint(0, 9)
                 if "```" in req.prompt:          # a code prompt: answer with a (wrong) program
                     out.append(Completion(f"```python\ndef solve():\n    return {k}\n```", "stop",

@@ -236,8 +236,10 @@ def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None) -
             if dropped:
                 notes.append(f"{reference} vs {m}: {dropped} problems present for only one model "
                              f"were left out of the paired comparison ({len(common)} compared).")
-            rn = np.array([ref[p][0] for p in common]); rc = np.array([ref[p][1] for p in common])
-            on = np.array([per_model[m][p][0] for p in common]); oc = np.array([per_model[m][p][1] for p in common])
+            rn = np.array([ref[p][0] for p in common])
+            rc = np.array([ref[p][1] for p in common])
+            on = np.array([per_model[m][p][0] for p in common])
+            oc = np.array([per_model[m][p][1] for p in common])
             comparisons.append(compare(rn, rc, on, oc, reference=reference, other=m, k_max=k_max,
                                        n_boot=config.n_boot, level=config.level, seed=config.seed))
             coverages.append(coverage(rn, rc, on, oc, k=config.k, model_a=reference, model_b=m,
@@ -280,7 +282,8 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
         k_target = max(config.extrapolate_to or 4 * k_max, k_max)
         ks = extrapolation_ks(k_max, k_target)
         for m, d in per_model.items():
-            n = np.array([v[0] for v in d.values()]); c = np.array([v[1] for v in d.values()])
+            n = np.array([v[0] for v in d.values()])
+            c = np.array([v[1] for v in d.values()])
             for zi in (True, False):
                 extrapolations.append(predict_pass_at_k(n, c, ks, zero_inflated=zi, n_boot=config.extrapolate_boot,
                                                         level=level, seed=config.seed, model=m))

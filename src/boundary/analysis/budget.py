@@ -183,7 +183,8 @@ def budget_analysis(models: dict[str, tuple], *, reference: str | None = None, p
             if not common:
                 continue
             oi = {p: i for i, p in enumerate(oid)}
-            ri = np.array([rpos[p] for p in common]); mi = np.array([oi[p] for p in common])
+            ri = np.array([rpos[p] for p in common])
+            mi = np.array([oi[p] for p in common])
             rcv = budget_curve(np.asarray(rn)[ri], np.asarray(rc)[ri], np.asarray(rt)[ri], grid, model=reference,
                                per_problem=per_problem)
             ocv = budget_curve(np.asarray(on)[mi], np.asarray(oc)[mi], np.asarray(ot)[mi], grid, model=m,

@@ -85,7 +85,8 @@ def cot_pass_at_k(run: Run | str, judge: str | None = None, ks: Sequence[int] | 
     v = run.verdicts(["model", "benchmark", "problem_id", "sample_index", "status"])
     joined = v.join(labels, keys=["model", "benchmark", "problem_id", "sample_index"], join_type="left outer")
     per: dict[tuple, list[int]] = {}   # (model, bench, pid) -> [n, correct, valid, invalid, unparsed]
-    for m, b, p, st, lab in zip(*(joined[c].to_pylist() for c in ["model", "benchmark", "problem_id", "status", "label"])):
+    columns = ["model", "benchmark", "problem_id", "status", "label"]
+    for m, b, p, st, lab in zip(*(joined[c].to_pylist() for c in columns)):
         r = per.setdefault((m, b, p), [0, 0, 0, 0, 0])
         r[0] += 1
         if st == "correct":
@@ -99,7 +100,7 @@ def cot_pass_at_k(run: Run | str, judge: str | None = None, ks: Sequence[int] | 
     judged_models = set(labels["model"].unique().to_pylist())
     out = []
     groups: dict[tuple, list] = {}
-    for (m, b, p), r in per.items():
+    for (m, b, _p), r in per.items():
         if m in judged_models:
             groups.setdefault((b, m), []).append(r)
     border = {b: i for i, b in enumerate(run.benchmarks)}

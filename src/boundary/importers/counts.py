@@ -56,7 +56,8 @@ def _int_field(value, *, path, where: dict, field: str, minimum: int) -> int:
         raise InputError(f"expected a whole number, got {value!r} ({type(value).__name__}).",
                          path=path, field=field, **where)
     if value < minimum:
-        what = "must be >= 1 (a problem needs at least one sample)" if minimum > 0 else "is negative; counts must be >= 0"
+        what = ("must be >= 1 (a problem needs at least one sample)" if minimum > 0
+                else "is negative; counts must be >= 0")
         raise InputError(f"{field}={value} {what}.", path=path, field=field, **where)
     return value
 

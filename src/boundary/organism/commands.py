@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -13,8 +13,8 @@ from boundary.cli import err, out, run_command
 
 
 def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where to write the demo run."),
-         n: Optional[int] = typer.Option(None, "--n", min=1, help="Samples per problem (default: the spec's 256)."),
-         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all).")):
+         n: int | None = typer.Option(None, "--n", min=1, help="Samples per problem (default: the spec's 256)."),
+         limit: int | None = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all).")):
     """The paper's experiment on the model organism: sample, verify, analyse and report (boundary run
     on the bundled spec with the shipped checkpoints), then print a three-line reading."""
     from boundary.organism.demo import demo_spec, read_summary, three_lines

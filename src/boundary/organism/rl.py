@@ -58,7 +58,7 @@ class RLConfig:
             raise ValueError(f"algorithm {self.algorithm!r} is unknown; expected one of {', '.join(ALGORITHMS)}.")
 
     @classmethod
-    def for_algorithm(cls, algorithm: str, **kw) -> "RLConfig":
+    def for_algorithm(cls, algorithm: str, **kw) -> RLConfig:
         cfg = cls(algorithm=algorithm, **kw)
         if algorithm == "dapo" and "clip_high" not in kw:
             cfg = replace(cfg, clip_high=0.28)

@@ -59,8 +59,8 @@ class Node:
 
     op: str | None
     value: int
-    left: "Node | None" = None
-    right: "Node | None" = None
+    left: Node | None = None
+    right: Node | None = None
 
     def render(self) -> str:
         """Infix text with the fewest parentheses that keep the meaning."""

@@ -444,12 +444,13 @@ def render_figures(analysis: Analysis, out_dir: str | Path) -> list[FigureFile]:
             stems = figure_stems(bench)
             name = bench.benchmark
 
-            def emit(kind, stem, fig, title, caption, pair=None):
+            def emit(kind, stem, fig, title, caption, pair=None, name=name):
                 png, svg = _save(fig, out_dir, stem)
                 files.append(FigureFile(benchmark=name, kind=kind, title=title, caption=caption,
                                         png=png, svg=svg, pair=pair))
 
-            emit("passk", stems["passk"][0], passk_figure(bench, colors, level, analysis.config.answer_space), "pass@k curves",
+            emit("passk", stems["passk"][0], passk_figure(bench, colors, level, analysis.config.answer_space),
+                 "pass@k curves",
                  f"Mean pass@k over problems for k = 1…{int(next(iter(bench.curves.values())).ks[-1])}, "
                  f"log₂ k axis; shaded: pointwise {level_pct(level)} bootstrap band."
                  + (" Dashed grey: pass@k of blind uniform guessing." if bench.chance is not None else ""))

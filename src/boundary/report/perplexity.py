@@ -189,7 +189,8 @@ def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, s
     pp = getattr(analysis, "perplexity", None)
     if pp is None:
         why = "the analysis is not attached to a run directory, so there are no samples to read."
-        return (ANCHOR, TITLE, _skipped("Perplexity and token entropy", why)), [f"perplexity and entropy skipped: {why}"]
+        section = (ANCHOR, TITLE, _skipped("Perplexity and token entropy", why))
+        return section, [f"perplexity and entropy skipped: {why}"]
     figures_dir = Path(out_dir) / "figures"
     p_parts, p_notes = perplexity_figures(pp, figures_dir)
     e_parts, e_notes = entropy_part(pp, figures_dir)

@@ -63,7 +63,8 @@ def _further_dict(b) -> dict:
         pts = sorted({k for k in headline_ks(int(e.ks[-1])) if k in e.ks} | {int(e.ks[-1])})
         extrap.append({
             "model": e.model, "fit": e.fit.name, "alpha": _f(e.fit.alpha), "beta": _f(e.fit.beta),
-            "zero_mass": _f(e.fit.zero_mass), "ceiling": _f(e.fit.asymptote), "log_likelihood": _f(e.fit.log_likelihood),
+            "zero_mass": _f(e.fit.zero_mass), "ceiling": _f(e.fit.asymptote),
+            "log_likelihood": _f(e.fit.log_likelihood),
             "aic": _f(e.fit.aic), "converged": e.fit.converged, "problems": e.fit.problems, "level": e.level,
             "n_boot": e.n_boot, "predicted": [{"k": int(k), **_ci_dict(*e.at(k))} for k in pts],
         })

@@ -86,7 +86,7 @@ def coverage_rows(analysis: Analysis) -> list[Row]:
     rows = []
     for b in analysis.benchmarks:
         for cv in b.coverages:
-            def cell(name):
+            def cell(name, cv=cv):
                 return f"{fmt_count(getattr(cv, name), cv.exact)} ({cv.percent(name):.1f}%)"
             rows.append({
                 "benchmark": b.benchmark, "A": cv.model_a, "B": cv.model_b, "k": cv.k,
@@ -185,7 +185,7 @@ def extrapolation_rows(analysis: Analysis) -> list[Row]:
             rows.append({
                 "benchmark": b.benchmark, "model": e.model, "fit": e.fit.name,
                 "alpha": f"{e.fit.alpha:.4g}", "beta": f"{e.fit.beta:.4g}", "zero mass π0": f"{e.fit.zero_mass:.3f}",
-                "ceiling": f"{e.fit.asymptote:.3f}", f"measured pass@k_max": f"{b.curves[e.model].estimate[-1]:.3f}",
+                "ceiling": f"{e.fit.asymptote:.3f}", "measured pass@k_max": f"{b.curves[e.model].estimate[-1]:.3f}",
                 "fitted pass@k_max": f"{e.at(k_max)[0]:.3f}" if k_max in e.ks else "",
                 "k": k_t, "predicted pass@k": _ci(*e.at(k_t)), "AIC": f"{e.fit.aic:.1f}",
             })

@@ -71,7 +71,8 @@ def validity_blocks(validity: ValidityAnalysis) -> list[str]:
             f'<p class="caption">A sample counts for CoT-pass@k only when its answer is correct and the judge '
             f"{escape(jid)} labels its reasoning valid (Wen et al. 2025); per problem CoT-pass@k = "
             "1 − C(n − d, k)/C(n, k) with d the correct samples judged valid. "
-            + (escape("; ".join(caveat)) + " — they count as not valid." if caveat else "Every correct sample is judged.")
+            + (escape("; ".join(caveat)) + " — they count as not valid." if caveat
+               else "Every correct sample is judged.")
             + "</p>" + table_html(rows) + "</div>")
     else:
         out.append("no CoT-pass@k: no correct sample's reasoning has been judged. Add a `judge:` block to the spec "

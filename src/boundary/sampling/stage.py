@@ -33,7 +33,7 @@ import pyarrow as pa
 from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.seeds import derive_seed
-from boundary.sampling.types import ChunkRequest, SamplingParams
+from boundary.sampling.types import ChunkRequest
 from boundary.sampling.plan import ModelPlan, SamplingPlan
 from boundary.store import Run
 from boundary.tasks import get_kind, kind_name

@@ -16,10 +16,10 @@ read-and-write round trip never adds or drops a key.
 (['base'], {}, {'note': 'kept'})
 >>> sorted(manifest_dict(m))
 ['format', 'models', 'note', 'version']
->>> parse_manifest({"format": "boundary-run", "models": "base"}, where="RUN/manifest.json")
+>>> parse_manifest({"format": "boundary-run", "models": "base"}, where="RUN/manifest.json")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-boundary.errors.StoreError: RUN/manifest.json: field 'models' is invalid: Input should be a valid list (got 'base'). The manifest is damaged or was edited by hand; restore the field (its shape: docs/run-format.md, or boundary.store.manifest_schema()).
+boundary.errors.StoreError: RUN/manifest.json: field 'models' is invalid: Input should be a valid list (got 'base')...
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ MANIFEST = "manifest.json"
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -131,7 +131,7 @@ class Run:
 
     # ------------------------------------------------------------------ creation and manifest
     @classmethod
-    def create(cls, path: str | os.PathLike, *, spec: dict[str, Any] | None = None) -> "Run":
+    def create(cls, path: str | os.PathLike, *, spec: dict[str, Any] | None = None) -> Run:
         """Create a run directory, or open it if it already is a run (resuming is the normal case)."""
         p = Path(path)
         if (p / MANIFEST).is_file():

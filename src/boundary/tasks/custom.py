@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from boundary.errors import InputError
 from boundary.tasks._io import read_records

@@ -31,7 +31,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from boundary.errors import BoundaryError, InputError
 from boundary.tasks._io import read_records
@@ -200,7 +201,7 @@ def _parse_olympiadbench(row):
             try:
                 answers = ast.literal_eval(s)
             except (ValueError, SyntaxError) as e:
-                raise _RowError(f"cannot parse final_answer {s[:80]!r} as a list: {e}", field="final_answer")
+                raise _RowError(f"cannot parse final_answer {s[:80]!r} as a list: {e}", field="final_answer") from e
         else:
             answers = [s]
     if not isinstance(answers, (list, tuple)) or not answers:

@@ -27,7 +27,7 @@ class Backend(ABC):
         """Engine name and version, dtype, parallelism: recorded in the run manifest."""
         return {"backend": self.name}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most engines have nothing to release
         """Release the engine (GPU memory, server connections)."""
 
     def __enter__(self):

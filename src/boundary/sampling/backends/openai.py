@@ -199,7 +199,7 @@ class OpenAIBackend(Backend):
                     raw = await resp.read()
                     status = resp.status
                     retry_after = resp.headers.get("Retry-After")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _Retryable(f"no complete response within {timeout:g} s (timeout)") from None
         except aiohttp.ClientError as e:
             raise _Retryable(f"{type(e).__name__}: {e}") from None
@@ -369,7 +369,7 @@ class OpenAIBackend(Backend):
                 except queue.Empty:
                     if fut.done() and out.empty():
                         fut.result()          # raises the batch's error
-                        raise BoundaryError("the openai backend stopped before answering every chunk")
+                        raise BoundaryError("the openai backend stopped before answering every chunk") from None
                     continue
                 if isinstance(item, BaseException):
                     raise item
