@@ -12,7 +12,7 @@ export MALLOC_MMAP_THRESHOLD_ := 1000000000
 export MALLOC_TRIM_THRESHOLD_ := 100000000000
 export MALLOC_TOP_PAD_ := 1000000000
 
-.PHONY: test demo install engines bench clean organism
+.PHONY: test demo install engines bench clean organism lint docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ engines: $(ENGINES)
 ## make test: install the package, its test dependencies and the engines, then run the test suite.
 test: $(ENGINES)
 	$(BIN)/python -m pytest -q
+
+## make lint: ruff, mypy and the import-linter layers contract (tools/lint.sh); CI runs it after the tests.
+lint: $(STAMP)
+	tools/lint.sh $(BIN)/python
+
+## make docs: regenerate docs/cli.md from the CLI's help (tests/test_docs.py fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python tools/gen_cli_docs.py
 
 ## make demo: the paper's experiment on the model organism (shipped tiny models): sample, verify,
 ## analyse, report to runs/demo/report/index.html, and print a three-line reading.
