@@ -168,10 +168,19 @@ def config_spec(config_cls: type, name: str, **extra: Any) -> type[_ConfigSpec]:
     return model
 
 
-CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
-#: ``verify:`` — the math verifier's options (``MathVerifyConfig``) and, under ``code:``, the code sandbox's
-#: (``CodeVerifyConfig``).
-VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()))
+if TYPE_CHECKING:
+    # The blocks are made at run time from the config dataclasses (below); a type checker needs classes,
+    # so it sees these stubs: what the package reads of them statically.
+    class CodeVerifySpec(_ConfigSpec):
+        pass
+
+    class VerifySpec(_ConfigSpec):
+        code: CodeVerifySpec = CodeVerifySpec()
+else:
+    CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
+    #: ``verify:`` — the math verifier's options (``MathVerifyConfig``) and, under ``code:``, the code sandbox's
+    #: (``CodeVerifyConfig``).
+    VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()))
 
 
 def _analysis_fields() -> dict[str, Any]:
@@ -195,9 +204,15 @@ class _AnalysisBase(_Strict):
         return AnalysisConfig(**{**dict(self), **override})
 
 
-AnalysisSpec = create_model("AnalysisSpec", __base__=_AnalysisBase, __module__=__name__,
-                            __doc__="The `analysis:` block: every field of `boundary.analysis.AnalysisConfig`.",
-                            **_analysis_fields())
+if TYPE_CHECKING:
+    class AnalysisSpec(_AnalysisBase):
+        """Stub for the type checker (see VerifySpec): the block is made at run time by ``create_model``."""
+
+        reference: str | None = None
+else:
+    AnalysisSpec = create_model("AnalysisSpec", __base__=_AnalysisBase, __module__=__name__,
+                                __doc__="The `analysis:` block: every field of `boundary.analysis.AnalysisConfig`.",
+                                **_analysis_fields())
 
 
 #: The CoT judge's default prompt (placeholders: {question}, {reference}, {answer}, {response}).
@@ -276,7 +291,7 @@ class Spec(_Strict):
     models: list[ModelSpec] = Field(min_length=1)
     benchmarks: list[BenchmarkSpec] = Field(min_length=1)
     sampling: SamplingSpec
-    verify: VerifySpec = VerifySpec()  # type: ignore[valid-type]
+    verify: VerifySpec = VerifySpec()
     analysis: AnalysisSpec = AnalysisSpec()
     judge: JudgeSpec | None = Field(None, description="LLM judge of reasoning validity (CoT-pass@k).")
     guess: GuessSpec | None = Field(None, description="Guessability filter (answer-only sampling).")
@@ -456,9 +471,10 @@ def expand_models(data: Any) -> Any:
         return data
     data = dict(data)
     if global_temps is not None:
+        assert isinstance(sampling, dict)  # global_temps came from it
         data["sampling"] = {k: v for k, v in sampling.items() if k != "temperatures"}
     out: list[Any] = []
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[Any]] = {}  # group → its members' names (as given: not validated yet)
     for i, m in enumerate(models):
         if not isinstance(m, dict):
             out.append(m)

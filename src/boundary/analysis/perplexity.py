@@ -9,6 +9,7 @@ report draws them; it reads nothing from the run itself.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,7 @@ class PerplexityAnalysis:
     """Entropy-matched temperatures, when the run holds a temperature sweep."""
 
 
-def perplexity_analysis(run: Run | str, reference: str | None = None) -> PerplexityAnalysis:
+def perplexity_analysis(run: Run | str | os.PathLike, reference: str | None = None) -> PerplexityAnalysis:
     """The perplexity matrix, the box-plot data, token entropies and entropy matches of a run."""
     run = run if isinstance(run, Run) else Run(run)
     cells = perplexity_matrix(run)

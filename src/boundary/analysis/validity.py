@@ -15,6 +15,7 @@ answer-only samples correct, and the flag ``guessable`` (0 < c_direct / n_direct
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,7 +71,8 @@ class CotPassRow:
     cot_pass_at_k: tuple[float, ...]
 
 
-def cot_pass_at_k(run: Run | str, judge: str | None = None, ks: Sequence[int] | None = None) -> list[CotPassRow]:
+def cot_pass_at_k(run: Run | str | os.PathLike, judge: str | None = None, ks: Sequence[int] | None = None
+                  ) -> list[CotPassRow]:
     """pass@k and CoT-pass@k per (benchmark, model) for the models whose correct samples were judged.
 
     CoT-pass@k uses d = correct samples labelled ``valid``; unjudged and unparsed ones count as not
@@ -142,7 +144,7 @@ class GuessRow:
     c: int | None
 
 
-def guessability(run: Run | str, threshold: float | None = None) -> list[GuessRow]:
+def guessability(run: Run | str | os.PathLike, threshold: float | None = None) -> list[GuessRow]:
     """One row per (benchmark, problem, model) of the answer-only run ``RUN/guess``.
 
     ``threshold`` default: the one recorded by ``guess_run`` (else 0.05).
@@ -166,7 +168,7 @@ def guessability(run: Run | str, threshold: float | None = None) -> list[GuessRo
     return out
 
 
-def guessable_problems(run: Run | str, threshold: float | None = None) -> set[tuple[str, str]]:
+def guessable_problems(run: Run | str | os.PathLike, threshold: float | None = None) -> set[tuple[str, str]]:
     """(benchmark, problem_id) pairs the guess filter removes (flagged ``guessable`` for any model)."""
     return {(r.benchmark, r.problem_id) for r in guessability(run, threshold) if r.flag == "guessable"}
 
@@ -184,7 +186,7 @@ class ValidityAnalysis:
     """Every (benchmark, problem, model) of the answer-only run; empty when there is none."""
 
 
-def validity_analysis(run: Run | str) -> ValidityAnalysis:
+def validity_analysis(run: Run | str | os.PathLike) -> ValidityAnalysis:
     """CoT-pass@k of the latest judge and the guessability rows of a run (each empty when absent)."""
     run = run if isinstance(run, Run) else Run(run)
     cot = tuple(cot_pass_at_k(run))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -116,7 +117,7 @@ def read_counts(path: str | Path, *, benchmark: str | None = None) -> pa.Table:
         raise InputError("does not exist or is not a file.", path=str(path))
     default_bench = benchmark or path.stem
     seen: dict[tuple, dict] = {}
-    out = {k: [] for k in ("model", "benchmark", "problem_id", "n", "correct", "source")}
+    out: dict[str, list[Any]] = {k: [] for k in ("model", "benchmark", "problem_id", "n", "correct", "source")}
     for where, rec in _rows(path):
         sp = str(path)
         pid = _str_field(rec.get("problem_id"), path=sp, where=where, field="problem_id")

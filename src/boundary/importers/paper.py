@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -151,7 +152,7 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
                      if b == benchmark}
     run.add_models([model])
     run.add_benchmarks([benchmark])
-    buf = {"samples": [], "verdicts": [], "problems": []}
+    buf: dict[str, list[dict[str, Any]]] = {"samples": [], "verdicts": [], "problems": []}
     problems = samples = skipped = 0
 
     def flush():

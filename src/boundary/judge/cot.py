@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class JudgeSummary:
     labels: dict[str, int] = field(default_factory=dict)
 
 
-def judge_run(run: Run | str, judge, *, models: Sequence[str] | None = None, backend=None,
+def judge_run(run: Run | str | os.PathLike, judge, *, models: Sequence[str] | None = None, backend=None,
               progress: Callable[[int], None] | None = None) -> JudgeSummary:
     """Judge the reasoning of every correct sample that this judge has not labelled yet.
 

@@ -21,6 +21,8 @@ Each problem gets, per sampled model, c_direct of n_direct answer-only samples c
 
 from __future__ import annotations
 
+import os
+
 from boundary.analysis.validity import GUESS_DIR, GuessRow, guessability, guessable_problems
 from boundary.errors import BoundaryError
 from boundary.store import Run
@@ -53,7 +55,7 @@ def guess_spec(spec):
     }, where="guess")
 
 
-def guess_run(spec, run: Run | str, *, backends=None, progress=None):
+def guess_run(spec, run: Run | str | os.PathLike, *, backends=None, progress=None):
     """Sample each chosen model answer-only into ``RUN/guess`` and verify it (resumable)."""
     from boundary.sampling.stage import sample_run
     from boundary.verify import MathVerifyConfig, verify_run

@@ -92,7 +92,8 @@ class TinyBackend(Backend):
         if max_new <= 0:
             raise BoundaryError(f"model {self.spec.name!r}: a prompt of {longest} tokens leaves no room to generate "
                                 f"within {self.max_len} positions; shorten the prompt or the template.")
-        prompts, seeds = [], []
+        prompts: list[list[int]] = []
+        seeds: list[int] = []
         for r, ids in batch:
             prompts.extend([ids] * r.n)
             seeds.extend(r.seed + i for i in range(r.n))

@@ -85,7 +85,7 @@ def advantages(algorithm: str, rewards, groups: int, group: int, greedy=None):
 
 
 def _problems(rng: random.Random, count: int, size: int, exclude: set[str]) -> list[task.Countdown]:
-    out = []
+    out: list[task.Countdown] = []
     while len(out) < count:
         p, _ = task.random_problem(rng, size)
         if p.question not in exclude:
@@ -113,7 +113,8 @@ def train_rl(model, cfg: RLConfig, exclude: set[str],
     for step in range(1, cfg.steps + 1):
         model.eval()
         sampler = TinySampler(model, eos_id=eos)
-        problems, rewards, samples = [], [], []
+        problems: list[task.Countdown] = []
+        rewards, samples = [], []
         attempts = 0
         while len(problems) < cfg.prompts:
             need = cfg.prompts - len(problems)
@@ -150,10 +151,10 @@ def train_rl(model, cfg: RLConfig, exclude: set[str],
         ids = torch.full((len(seqs), width), eos, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         tmask = torch.zeros((len(seqs), width - 1))       # which next-token predictions are answer tokens
-        for i, (s, st) in enumerate(zip(seqs, starts)):
-            ids[i, :len(s)] = torch.tensor(s)
-            mask[i, :len(s)] = 1
-            tmask[i, st - 1:len(s) - 1] = 1
+        for i, (seq, st) in enumerate(zip(seqs, starts)):
+            ids[i, :len(seq)] = torch.tensor(seq)
+            mask[i, :len(seq)] = 1
+            tmask[i, st - 1:len(seq) - 1] = 1
         targets = ids[:, 1:]
         with torch.no_grad():
             old = model(input_ids=ids, attention_mask=mask).logits[:, :-1].log_softmax(-1)

@@ -23,7 +23,7 @@ common strategies well and rare ones faintly. This is the prior that RL sharpens
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,6 +67,7 @@ class Node:
         if self.op is None:
             return str(self.value)
         p = _PREC[self.op]
+        assert self.left is not None and self.right is not None  # an operator node has both operands
         lt = self.left.render()
         if self.left.op is not None and _PREC[self.left.op] < p:
             lt = f"({lt})"
@@ -179,7 +180,7 @@ def _outcomes(numbers: tuple[int, ...]) -> tuple[tuple[int, float], ...]:
     """Distribution of the value a blind guess reaches from the multiset ``numbers`` (sorted)."""
     if len(numbers) == 1:
         return ((numbers[0], 1.0),)
-    dist: Counter = Counter()
+    dist: defaultdict[int, float] = defaultdict(float)
     n = len(numbers)
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     w_pair = 1.0 / len(pairs) / 4.0                  # ops: a+b, a*b, a-b, b-a

@@ -20,7 +20,9 @@ def make_tiny_checkpoint(out_dir: str | Path, *, seed: int = 0, hidden_size: int
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tok = make_char_tokenizer(out)
-    config = Qwen2Config(
+    # transformers>=4.40 is supported and all of them take `torch_dtype` (v5's typed config declares only
+    # `dtype` and takes torch_dtype through **kwargs); `unused-ignore`: untyped in transformers 4.
+    config = Qwen2Config(  # type: ignore[call-arg,unused-ignore]
         vocab_size=len(tok), hidden_size=hidden_size, intermediate_size=hidden_size * 2,
         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
         max_position_embeddings=max_positions, tie_word_embeddings=True, torch_dtype="float32",

@@ -99,6 +99,13 @@ def _done(out: Path, name: str) -> dict | None:
     return json.loads(f.read_text()) if f.is_file() else None
 
 
+def _finished(out: Path, name: str) -> dict:
+    """The organism.json of a stage that has finished (all have when the manifest is written)."""
+    rec = _done(out, name)
+    assert rec is not None, name
+    return rec
+
+
 def _stage_names(kind: str, name: str, cfg: TrainConfig) -> list[str]:
     if kind == "rl" and name == "grpo" and cfg.sweep_every:
         return [f"grpo-step{s}" for s in range(cfg.sweep_every, cfg.rl.steps, cfg.sweep_every)] + [name]
@@ -202,7 +209,7 @@ def train_all(out_dir: str | Path, cfg: TrainConfig = TrainConfig(),
                     f.result()                           # a failed stage raises here
 
     names = ["base"] + [x for k, n in jobs for x in _stage_names(k, n, cfg)]
-    models = {name: {"path": name, "sha256": sha256_file(out / name / "model.safetensors"), **_done(out, name)}
+    models = {name: {"path": name, "sha256": sha256_file(out / name / "model.safetensors"), **_finished(out, name)}
               for name in names}
     manifest = {"format": 1, "seconds": round(time.time() - started, 1), "workers": cfg.workers,
                 "torch": torch.__version__, "shape": asdict(cfg.shape), "models": models,

@@ -59,7 +59,9 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True) -> Re
     table_paths = write_tables(analysis, tables_dir, tables)
     summary = root / "summary.json"
     summary.write_text(summary_json(analysis), encoding="utf-8")
-    extras, samples_html, notes = [], None, ()
+    extras: list[tuple[str, str, str]] = []
+    samples_html: Path | None = None
+    notes: list[str] = []
     if browser is not False:
         from boundary.report.browser import validity_section
         section, samples_html, notes = validity_section(analysis, root, None if browser is True else browser)

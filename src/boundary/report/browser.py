@@ -29,9 +29,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 from boundary.store import Run
@@ -143,7 +145,7 @@ def _script_json(obj) -> str:
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def write_browser(run: Run | str, out_dir: str | Path, config: BrowserConfig = BrowserConfig(), *,
+def write_browser(run: Run | str | os.PathLike, out_dir: str | Path, config: BrowserConfig = BrowserConfig(), *,
                   reference: str | None = None, title: str | None = None) -> BrowserResult:
     """Write ``out_dir/samples.html`` for ``run``; without sample texts, return the reason instead."""
     run = run if isinstance(run, Run) else Run(run)
@@ -316,7 +318,8 @@ def _groups(table, rows_per_slice: int = 131072):
     (sample_index, status, extracted, finish_reason, completion_tokens, label)."""
     cols = ["sample_index", "status", "extracted", "finish_reason", "completion_tokens"]
     has_label = "label" in table.column_names
-    cur, rows = None, []
+    cur: tuple[Any, Any, Any] | None = None
+    rows: list[tuple[Any, ...]] = []
     for s in range(0, table.num_rows, rows_per_slice):
         d = table.slice(s, rows_per_slice).to_pydict()
         lab = d["label"] if has_label else [None] * len(d["model"])

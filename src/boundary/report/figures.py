@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 import numpy as np
@@ -31,12 +32,15 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, PercentF
 
 from boundary.analysis.analyze import TAUS, Analysis, BenchmarkAnalysis
 from boundary.analysis.histogram import BIN_LABELS
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 from boundary.report._common import (fmt_count, fmt_k_interval, fmt_p_eq, level_pct, model_colors,
                                      slug)
 
 DPI = 150
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 11.5,
@@ -97,7 +101,8 @@ def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path]:
     png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
     # the tight box once for both files (bbox_inches="tight" would lay the figure out twice per file)
     fig.canvas.draw()
-    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.08)
+    # every figure here is drawn on an Agg canvas (FigureCanvasAgg(fig) when it is made)
+    box = fig.get_tightbbox(cast(FigureCanvasAgg, fig.canvas).get_renderer()).padded(0.08)
     fig.savefig(png, dpi=DPI, bbox_inches=box, metadata={"Software": None})
     fig.savefig(svg, bbox_inches=box, metadata={"Date": None, "Creator": None})
     fig.clear()
@@ -342,6 +347,7 @@ def budget_figure(bench: BenchmarkAnalysis, colors: dict[str, str]) -> Figure:
     fig = _new_figure()
     ax = fig.add_subplot()
     b = bench.budget
+    assert b is not None  # drawn only for a benchmark with a budget analysis
     for m, cv in b.curves.items():
         ok = np.isfinite(cv.estimate)
         ax.plot(cv.budgets[ok], cv.estimate[ok], color=colors.get(m, NEUTRAL),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import datetime as _dt
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from urllib.parse import quote
@@ -205,7 +206,7 @@ def _further_html(bench, figs: list[FigureFile], figures_rel: str) -> list[str]:
 
 def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], *,
                 figures_rel: str = "figures", tables_rel: str = "tables",
-                extras: list[tuple[str, str, str]] = ()) -> str:
+                extras: Sequence[tuple[str, str, str]] = ()) -> str:
     """The report page as a string (figures are read from their SVG files and embedded).
 
     ``extras``: further sections ``(anchor, title, inner HTML)`` placed before the tables and
@@ -335,7 +336,7 @@ mean, NSCR = (E−S)/(P+E+S) over preserved, expanded and shrunk problems; ε = 
 
 
 def write_html(analysis: Analysis, figures: list[FigureFile], tables: list[Table], out_dir: str | Path,
-               extras: list[tuple[str, str, str]] = ()) -> Path:
+               extras: Sequence[tuple[str, str, str]] = ()) -> Path:
     """Write ``out_dir/index.html``; figure and table links are relative to ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -70,6 +70,7 @@ def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[
             ["perplexity skipped: no perplexities in the run"]
     parts: list[str] = []
     main = pp.scorer
+    assert main is not None  # perplexity_analysis picks a scorer whenever there are cells
     for bench in sorted({c.benchmark for c in cells}):
         boxes = [x for x in pp.boxes if x.benchmark == bench]
         if not boxes:

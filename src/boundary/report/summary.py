@@ -21,7 +21,7 @@ import json
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,7 +31,7 @@ from boundary.analysis.histogram import BIN_LABELS
 from boundary.errors import BoundaryError
 from boundary.report.reading import readings
 
-SUMMARY_FORMAT = "boundary.summary"
+SUMMARY_FORMAT: Final = "boundary.summary"
 """The ``format`` field of every summary.json."""
 SUMMARY_VERSION = 1
 """The ``version`` field written now (and the newest one this reader understands)."""
@@ -127,7 +127,7 @@ def summary_dict(analysis: Analysis) -> dict:
     for b in analysis.benchmarks:
         k_max = int(next(iter(b.curves.values())).ks[-1]) if b.curves else None
         ks = headline_ks(k_max) if k_max else []
-        bench = {
+        bench: dict[str, Any] = {
             "benchmark": b.benchmark,
             "models": list(b.models),
             "reference": b.reference,

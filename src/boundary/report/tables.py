@@ -272,7 +272,7 @@ def algorithm_rows(analysis: Analysis) -> list[Row]:
                 "benchmark": b.benchmark, "model": r.model + (" (base)" if r.is_base else ""),
                 "step": "" if r.step is None else r.step, "pass@1": _ci(r.pass_at_1, *r.pass_at_1_ci),
                 f"pass@{r.k_max}": _ci(r.pass_at_kmax, *r.pass_at_kmax_ci),
-                "ΔSE": "—" if r.delta_se is None else _ci(r.delta_se, *r.delta_se_ci),
+                "ΔSE": "—" if r.delta_se is None or r.delta_se_ci is None else _ci(r.delta_se, *r.delta_se_ci),
             })
     return rows
 

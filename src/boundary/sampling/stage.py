@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
     return todo, have
 
 
-def sample_run(plan: SamplingPlan, run: Run | str, *, batch_chunks: int | None = None,
+def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks: int | None = None,
                progress: Callable[[Progress], None] | None = None,
                backends: dict[str, Backend] | None = None) -> SampleSummary:
     """Draw every missing sample of the plan into the run (a spec's: :meth:`boundary.spec.Spec.sampling_plan`).
@@ -179,7 +180,8 @@ def sample_run(plan: SamplingPlan, run: Run | str, *, batch_chunks: int | None =
         model_params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
             params.stop + tuple(getattr(template, "stop", ()) or ()))))
         own = backends is None or model.name not in backends
-        engine = create_backend(model.engine) if own else backends[model.name]
+        engine = (create_backend(model.engine) if backends is None or model.name not in backends
+                  else backends[model.name])
         try:
             _record_model(run, plan, model, engine, tinfo)
             new = 0

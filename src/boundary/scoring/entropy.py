@@ -18,6 +18,7 @@ entropy matches the base model's at T = 0.6.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import pyarrow.compute as pc
@@ -38,7 +39,7 @@ class TokenEntropy:
     """The mean over samples of −logprob_sum / completion_tokens."""
 
 
-def token_entropy(run: Run | str) -> list[TokenEntropy]:
+def token_entropy(run: Run | str | os.PathLike) -> list[TokenEntropy]:
     """Token entropy per (model, benchmark), from the samples' ``logprob_sum`` (or, in runs written
     before that column existed, the per-token ``logprobs`` list). Empty when no logprobs were recorded."""
     run = run if isinstance(run, Run) else Run(run)
@@ -111,7 +112,7 @@ def match_temperature(target: float, entropies: dict[float, float]) -> EntropyMa
                         entropies=dict(sorted(entropies.items())))
 
 
-def entropy_matched(run: Run | str, *, base: str, rl: str, benchmark: str,
+def entropy_matched(run: Run | str | os.PathLike, *, base: str, rl: str, benchmark: str,
                     base_temperature: float = 0.6) -> EntropyMatch:
     """Yue et al. §4.5 on a run with temperature sweeps: the temperature of group ``rl`` whose token
     entropy on ``benchmark`` matches group ``base``'s at ``base_temperature``.

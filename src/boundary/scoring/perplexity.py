@@ -19,6 +19,7 @@ table: per-problem medians (the paper's statistic), and their mean over problems
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ def _scorer_spec(run: Run, scorer: str, path: str | None, engine: str | None, dt
     return EngineConfig(**{k: v for k, v in d.items() if k in known})
 
 
-def score_perplexity(run: Run | str, scorer: str, *, models: Iterable[str] | None = None,
+def score_perplexity(run: Run | str | os.PathLike, scorer: str, *, models: Iterable[str] | None = None,
                      benchmarks: Iterable[str] | None = None, samples_per_problem: int | None = None,
                      engine: str | None = None, path: str | None = None, dtype: str | None = None,
                      max_model_len: int | None = None, backend: Any = None, batch_size: int = 32,
@@ -256,7 +257,7 @@ def _groups(t: pa.Table, keys: list[str]):
             start = i
 
 
-def perplexity_by_problem(run: Run | str) -> list[ProblemPerplexity]:
+def perplexity_by_problem(run: Run | str | os.PathLike) -> list[ProblemPerplexity]:
     """Per (benchmark, scorer, model, problem): median and quartiles of the samples' perplexities."""
     run = run if isinstance(run, Run) else Run(run)
     t = run.perplexity(["benchmark", "scorer", "model", "problem_id", "ppl"])
@@ -281,7 +282,7 @@ class PerplexityCell:
     median_of_medians: float
 
 
-def perplexity_matrix(run: Run | str) -> list[PerplexityCell]:
+def perplexity_matrix(run: Run | str | os.PathLike) -> list[PerplexityCell]:
     """One cell per (benchmark, scorer, model) that was scored."""
     cells: dict[tuple, list[ProblemPerplexity]] = {}
     for r in perplexity_by_problem(run):
@@ -294,7 +295,7 @@ def perplexity_matrix(run: Run | str) -> list[PerplexityCell]:
     return out
 
 
-def perplexity_values(run: Run | str, *, benchmark: str, scorer: str, model: str,
+def perplexity_values(run: Run | str | os.PathLike, *, benchmark: str, scorer: str, model: str,
                       problem_id: str | None = None) -> np.ndarray:
     """The per-sample perplexities of one (scorer, model) pair: the data of one box in Fig. 6."""
     run = run if isinstance(run, Run) else Run(run)

@@ -34,7 +34,7 @@ def template_of(run: Run, model: str, override: Any = None):
     ``override`` (a template spec: name, text or mapping) is used for samples the run has no
     record of (imported paper JSONL).
     """
-    from boundary.prompts.templates import make_template
+    from boundary.prompts.templates import ChatTemplate, PromptTemplate, make_template
     if override is not None:
         return make_template(override)
     rec = run.sampling_record(model)
@@ -46,8 +46,8 @@ def template_of(run: Run, model: str, override: Any = None):
     if tinfo.fingerprint == "server":
         return None
     spec_t = mspec.get("template") or run.spec.get("template")
+    t: PromptTemplate | ChatTemplate
     if tinfo.kind == "text" and tinfo.text:
-        from boundary.prompts.templates import PromptTemplate
         t = PromptTemplate(name=tinfo.name or "recorded", text=tinfo.text)
     else:
         if isinstance(spec_t, str) and spec_t.strip().lower() == "chat":

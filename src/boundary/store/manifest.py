@@ -193,7 +193,7 @@ def _upgrade(data: dict[str, Any], where: str) -> dict[str, Any]:
     return data
 
 
-def _field_name(loc: tuple) -> str:
+def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("function-after", "function-before"))
 
 

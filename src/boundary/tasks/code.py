@@ -30,13 +30,21 @@ import pickle
 import urllib.request
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from boundary._files import sha256_file  # noqa: F401  (re-exported)
 from boundary.errors import InputError
 from boundary.tasks.problem import Problem
 
-EVALPLUS = {
+class _EvalPlusRelease(TypedDict):
+    file: str
+    url: str
+    sha256: str
+    dataset: str
+    count: int
+
+
+EVALPLUS: dict[str, _EvalPlusRelease] = {
     "humaneval+": {
         "file": "HumanEvalPlus-v0.1.10.jsonl.gz",
         "url": "https://github.com/evalplus/humanevalplus_release/releases/download/v0.1.10/HumanEvalPlus.jsonl.gz",

@@ -43,8 +43,10 @@ class VerifyItem:
 class Verifier(Protocol):
     """What the verify stage needs of a verifier; it keeps one per kind for the whole stage."""
 
-    name: str
-    """Name and version, stored with every verdict (``verifier`` column): a change of grading is visible."""
+    @property
+    def name(self) -> str:
+        """Name and version, stored with every verdict (``verifier`` column): a change of grading is visible."""
+        ...
 
     def verify_batch(self, items: Sequence[VerifyItem],
                      progress: Callable[[int], None] | None = None) -> list[Verdict]:

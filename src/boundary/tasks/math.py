@@ -263,8 +263,8 @@ class BenchmarkInfo:
     license: str
     aliases: tuple[str, ...] = ()
     hub_note: str = ""
-    parse: Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]] = field(default=None, repr=False,
-                                                                           compare=False)
+    parse: Callable[[dict[str, Any]], tuple[str, str, dict[str, Any]]] | None = field(default=None, repr=False,
+                                                                                  compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "size": self.size,
@@ -361,7 +361,7 @@ def load_math_benchmark(name: str, source: str | Path | None = None, *, split: s
     if source is None:
         rows = _hub_rows(info, split=split, revision=revision)
         origin = f"hub:{info.hub_path}" + (f"/{info.hub_config}" if info.hub_config else "")
-        numbered = ((i + 1, r) for i, r in enumerate(rows))
+        numbered: Iterable[tuple[int, dict[str, Any]]] = ((i + 1, r) for i, r in enumerate(rows))
         where = origin
     else:
         numbered = read_records(source)
@@ -375,6 +375,7 @@ def _build(info: BenchmarkInfo, numbered, *, origin: str, where: str, is_file: b
     seen: dict[str, int] = {}
     for lineno, row in numbered:
         row = {str(k).lower(): v for k, v in row.items()}
+        assert info.parse is not None  # every registered benchmark has its parser
         try:
             question, reference, meta = info.parse(row)
         except _RowError as e:

@@ -10,6 +10,7 @@ verifier object lives for the whole stage, so its cache spans every model and sh
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ def iter_samples(run: Run, columns: list[str] = SAMPLE_COLUMNS, batch_size: int 
     yield from run.iter_batches("samples", columns, batch_size=batch_size)
 
 
-def verify_run(run: Run | str, config: MathVerifyConfig | None = None, *, code_config: Any = None,
+def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = None, *, code_config: Any = None,
                configs: Mapping[str, Any] | None = None, flush_every: int = 20_000,
                progress: Callable[[int], None] | None = None) -> VerifySummary:
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
@@ -156,7 +157,7 @@ class Disagreement:
     b: str
 
 
-def compare_graders(run: Run | str, a: MathVerifyConfig = MathVerifyConfig(),
+def compare_graders(run: Run | str | os.PathLike, a: MathVerifyConfig = MathVerifyConfig(),
                     b: MathVerifyConfig = MathVerifyConfig(grader="strict"), *,
                     progress: Callable[[int], None] | None = None) -> tuple[int, list[Disagreement]]:
     """Grade every sample with two graders; return (samples compared, the disagreements)."""

@@ -222,9 +222,9 @@ class TransformersBackend(Backend):
         for k, r in enumerate(reqs):
             comps = []
             for i in range(n):
-                row = k * n + i
-                comps.append(self._completion(seqs[row].tolist(), len(ids[k]), max_new, params,
-                                              None if logp is None else logp[row]))
+                j = k * n + i
+                comps.append(self._completion(seqs[j].tolist(), len(ids[k]), max_new, params,
+                                              None if logp is None else logp[j]))
             yield r, comps
 
     def _decode(self, toks: list[int]) -> str:

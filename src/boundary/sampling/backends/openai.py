@@ -191,6 +191,7 @@ class OpenAIBackend(Backend):
     async def _attempt(self, method: str, url: str, body: dict | None, timeout: float, parse=None) -> Any:
         import aiohttp
         session = await self._get_session()
+        assert self._sem is not None  # _get_session made it with the session
         t = aiohttp.ClientTimeout(total=timeout, sock_connect=min(self.connect_timeout_s, timeout))
         try:
             async with self._sem:
@@ -326,13 +327,14 @@ class OpenAIBackend(Backend):
             if self.api == "chat":
                 text = (c.get("message") or {}).get("content") or ""
                 lp = c.get("logprobs") or {}
-                lps = [t.get("logprob") for t in (lp.get("content") or [])] if lp else None
+                raw_lps = [t.get("logprob") for t in (lp.get("content") or [])] if lp else None
             else:
                 text = c.get("text") or ""
                 lp = c.get("logprobs") or {}
-                lps = list(lp.get("token_logprobs") or []) if lp else None
-            if lps is not None:
-                lps = tuple(float("nan") if v is None else float(v) for v in lps)
+                raw_lps = list(lp.get("token_logprobs") or []) if lp else None
+            lps: tuple[float, ...] | None = None
+            if raw_lps is not None:
+                lps = tuple(float("nan") if v is None else float(v) for v in raw_lps)
             ctoks = None
             if isinstance(c.get("token_ids"), list):
                 ctoks = len(c["token_ids"])
