@@ -15,7 +15,8 @@ import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary import Run
 from boundary.analysis import AnalysisConfig, analyze
 from boundary.errors import BoundaryError
-from boundary.judge import aggregate, cot_pass_at_k, guess_run, guessability, judge_run, parse_verdict
+from boundary.judge import JudgeConfig, aggregate, cot_pass_at_k, guessability, judge_run, parse_verdict
+from boundary.pipeline import guess_spec_run
 from boundary.report import write_report
 from boundary.sampling.backends import Backend, register_backend, unregister_backend
 from boundary.sampling.types import Completion
@@ -73,8 +74,9 @@ def make_run(path, *, with_judge_spec=None):
     return run
 
 
-def jspec(backend="scripted-judge", **kw) -> JudgeSpec:
-    return JudgeSpec.model_validate({"model": {"name": "judge", "backend": backend, "path": "none"}, **kw})
+def jspec(backend="scripted-judge", **kw) -> JudgeConfig:
+    return JudgeSpec.model_validate({"model": {"name": "judge", "backend": backend, "path": "none"},
+                                     **kw}).to_config()
 
 
 def test_verdict_parsing_and_votes():
@@ -202,7 +204,7 @@ def test_guess_filter_flags_problems_answered_without_reasoning(tmp_path):
         "sampling": {"n": 8, "max_tokens": 64},
         "guess": {"n": 64, "threshold": 0.2}})
     run = Run.create(tmp_path / "r", spec=spec.model_dump(mode="json"))
-    s, v = guess_run(spec, run)
+    s, v = guess_spec_run(spec, run)
     assert s.new_samples == 3 * 64 and v.verified == 3 * 64
     sub = Run(run.path / "guess")
     assert sub.models == ["base"]                                   # default: the reference model only
@@ -219,7 +221,7 @@ def test_guess_filter_flags_problems_answered_without_reasoning(tmp_path):
         assert r.flag == ("guessable" if r.c_direct / 64 < 0.2 else "direct")
     assert {r.flag for r in guessability(run, threshold=0.5) if r.c_direct} == {"guessable"}
     # rerun: nothing new; the report shows the table
-    s2, _ = guess_run(spec, run)
+    s2, _ = guess_spec_run(spec, run)
     assert s2.new_samples == 0
     from boundary.report.validity import guess_rows
     table, totals = guess_rows(guessability(run))
@@ -234,7 +236,7 @@ def test_judge_through_the_transformers_backend(tmp_path, tiny_checkpoint):
         "model": {"name": "tiny-judge", "backend": "transformers", "path": str(tiny_checkpoint),
                   "dtype": "float32", "engine_args": {"num_threads": 1}},
         "prompt": "{response}\nVERDICT:", "max_tokens": 8, "max_response_chars": 200})
-    s = judge_run(run, js)
+    s = judge_run(run, js.to_config())
     assert s.judged == 3
     t = run.read("judgments").to_pylist()
     assert {r["sample_index"] for r in t} == {0, 1, 3}

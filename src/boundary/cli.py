@@ -467,11 +467,12 @@ def judge(
     """Judge the reasoning of every correct sample with an LLM; CoT-pass@k (boundary.judge.judge_run)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from boundary.judge import cot_pass_at_k, judge_run, judge_spec_for
-    js = judge_spec_for(run, spec)
+    from boundary.judge import cot_pass_at_k, judge_run
+    from boundary.pipeline import judge_spec_for
+    js = judge_spec_for(run, spec).to_config()
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"judging with {js.model.name}", total=None)
+        task = bar.add_task(f"judging with {js.engine.name}", total=None)
         s = judge_run(run, js, models=model or None, progress=lambda k: bar.advance(task, k))
     labels = ", ".join(f"{k} {v:,}" for k, v in sorted(s.labels.items())) or "nothing new"
     out.print(f"judge {s.judge}: {s.judged:,} correct samples judged ({s.skipped:,} already): {labels}")
@@ -494,11 +495,12 @@ def judge(
 def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `guess:` block (or defaults)."),
           run_dir: Path | None = _RUNDIR):
     """Sample answer-only (no reasoning) into RUN/guess and flag guessable problems (boundary.judge.guess_run)."""
-    from boundary.judge import guess_run, guessability
+    from boundary.judge import guessability
+    from boundary.pipeline import guess_spec_run
     s, rd = _load_spec_and_run(spec, run_dir)
     bar, update = _sample_bar()
     with bar:
-        sres, vres = guess_run(s, rd, progress=update)
+        sres, vres = guess_spec_run(s, rd, progress=update)
     rows = guessability(rd)
     flags = {f: len({(r.benchmark, r.problem_id) for r in rows if r.flag == f}) for f in ("guessable", "direct")}
     out.print(f"guess: {sres.new_samples:,} new answer-only samples, {vres.verified:,} verified; "

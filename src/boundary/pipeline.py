@@ -7,13 +7,16 @@ after raising n) does only the missing work.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from boundary.errors import BoundaryError
 from boundary.sampling.stage import SampleSummary, sample_run
-from boundary.spec import Spec
+from boundary.spec import JudgeSpec, Spec, load_spec
 from boundary.store import Run
+from boundary.verify.stage import VerifySummary
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,34 @@ def sample_spec(spec: Spec, run: Run | str | Path, **kwargs) -> SampleSummary:
     return sample_run(spec.sampling_plan(), run, **kwargs)
 
 
+def guess_spec_run(spec: Spec, run: Run | str | Path, **kwargs) -> tuple[SampleSummary, VerifySummary]:
+    """The guessability filter of a spec (its ``guess:`` block, or defaults): answer-only samples in ``RUN/guess``.
+
+    ``kwargs`` go to :func:`boundary.judge.guess_run` (``backends``, ``progress``).
+    """
+    from boundary.judge import guess_run
+    run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    gspec = spec.guess_spec()
+    verify = dataclasses.replace(spec.verify.to_config(), allow_truncated=True, last_number_fallback=True)
+    return guess_run(gspec.sampling_plan(), run, verify=verify, threshold=spec.guess.threshold if spec.guess else 0.05,
+                     spec_record=gspec.model_dump(mode="json"), **kwargs)
+
+
+def judge_spec_for(run: Run | str | Path, spec_path: str | Path | None = None) -> JudgeSpec:
+    """The ``judge:`` block of a spec file, or of the spec the run was made from."""
+    if spec_path is not None:
+        js = load_spec(spec_path).judge
+        where = str(spec_path)
+    else:
+        raw = (run if isinstance(run, Run) else Run(run)).spec.get("judge")
+        js = JudgeSpec.model_validate(raw) if raw else None
+        where = f"the spec recorded in {run}"
+    if js is None:
+        raise BoundaryError(f"{where} has no `judge:` block; add one (judge: {{model: {{name: ..., backend: ..., "
+                            "path: ...}}}}) and pass it with --spec.")
+    return js
+
+
 def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              on_stage: Callable[[str, str], None] | None = None, sample_progress=None,
              verify_progress=None) -> RunResult:
@@ -64,11 +95,10 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
             say("perplexity", f"{p.scored:,} samples scored by {scorer} ({p.already:,} already scored)")
     if spec.judge is not None:                       # CoT validity of correct samples (CoT-pass@k)
         from boundary.judge import judge_run
-        j = judge_run(run, spec.judge)
+        j = judge_run(run, spec.judge.to_config())
         say("judge", f"{j.judged:,} correct samples judged ({j.skipped:,} already)")
     if spec.guess is not None:                       # answer-only sampling: the guessability filter
-        from boundary.judge import guess_run
-        gs, gv = guess_run(spec, run)
+        gs, gv = guess_spec_run(spec, run)
         say("guess", f"{gs.new_samples:,} answer-only samples, {gv.verified:,} verified")
     acfg = spec.analysis.to_config(reference=spec.analysis.reference or spec.models[0].name)   # every option
     analysis = analyze(run, acfg)

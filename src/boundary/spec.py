@@ -42,6 +42,7 @@ from boundary.verify.code import CodeVerifyConfig
 from boundary.verify.math import MathVerifyConfig
 
 if TYPE_CHECKING:
+    from boundary.judge.cot import JudgeConfig
     from boundary.sampling.plan import EngineConfig, SamplingPlan
 
 
@@ -246,6 +247,14 @@ class JudgeSpec(_Strict):
     seed: int = 0
     batch_samples: int = Field(256, gt=0, description="Samples judged per engine call and stored shard.")
 
+    def to_config(self) -> JudgeConfig:
+        """The judge as values (what ``boundary.judge.judge_run`` takes)."""
+        from boundary.judge.cot import JudgeConfig
+        return JudgeConfig(engine=self.model.engine_config(), prompt=self.prompt, chat=self.chat, votes=self.votes,
+                           aggregate=self.aggregate, temperature=self.temperature, top_p=self.top_p,
+                           max_tokens=self.max_tokens, max_response_chars=self.max_response_chars, seed=self.seed,
+                           batch_samples=self.batch_samples, record=self.model_dump(mode="json"))
+
     @model_validator(mode="after")
     def _judge(self):
         if "{response}" not in self.prompt:
@@ -364,6 +373,31 @@ class Spec(_Strict):
         return SamplingPlan(seed=self.seed, n=self.sampling.n, chunk_size=self.sampling.chunk_size,
                             models=tuple(models), benchmarks=benchmarks,
                             chunks_per_shard=self.sampling.chunks_per_shard)
+
+    def guess_spec(self) -> Spec:
+        """The spec of the answer-only run (``guess:``): the chosen models, the answer-only prompt and budget."""
+        g = self.guess or GuessSpec()
+        names = g.models or [self.analysis.reference or self.models[0].name]
+        by_name = {m.name: m for m in self.models}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise InputError(f"guess.models {unknown} are not models of the spec; models: {list(by_name)}.")
+        models = []
+        for n in names:
+            d = by_name[n].model_dump(mode="json", exclude_none=True)
+            d.pop("template", None)
+            d.pop("temperature", None)
+            models.append(d)
+        temperature = g.temperature if g.temperature is not None else self.sampling.temperature
+        if temperature == 0 and g.n > 1:
+            raise InputError(f"guess.n={g.n} answer-only samples at temperature 0 would be identical; "
+                             "set guess.temperature > 0.")
+        return parse_spec({
+            "seed": self.seed, "template": g.template, "models": models,
+            "benchmarks": [b.model_dump(mode="json", exclude_none=True) for b in self.benchmarks],
+            "sampling": {"n": g.n, "temperature": temperature, "top_p": self.sampling.top_p,
+                         "max_tokens": g.max_tokens, "chunk_size": min(g.n, 64)},
+        }, where="guess")
 
     def sampling_for(self, model: ModelSpec) -> SamplingSpec:
         """The sampling parameters of one model: ``sampling`` with the model's own temperature."""

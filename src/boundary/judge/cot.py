@@ -21,14 +21,16 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from boundary.analysis.validity import CotPassRow, cot_pass_at_k, judges, judgment_labels
 from boundary.errors import BoundaryError, StoreError
+from boundary.sampling.plan import EngineConfig
 from boundary.store import Run
 
 _VERDICT = re.compile(r"verdict\s*[:=\-]?\s*[*_`\"'(\[]*\s*(in)?valid\b", re.IGNORECASE)
@@ -84,10 +86,33 @@ def aggregate(votes: Sequence[str], how: str = "majority") -> str:
     raise ValueError(f"unknown aggregate {how!r}; expected majority, any or all")
 
 
-def judge_id(judge) -> str:
+@dataclass(frozen=True)
+class JudgeConfig:
+    """An LLM judge of correct samples' reasoning, as values (a spec's ``judge:`` block:
+    ``JudgeSpec.to_config()``)."""
+
+    engine: EngineConfig
+    """The judge model's engine (any backend)."""
+    prompt: str
+    """With ``{response}`` and optionally ``{question}``, ``{reference}``, ``{answer}``."""
+    chat: bool = False
+    """Render the prompt through the judge model's chat template."""
+    votes: int = 1
+    aggregate: str = "majority"
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    max_response_chars: int | None = None
+    seed: int = 0
+    batch_samples: int = 256
+    record: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """The judge as the run records it (and as its id hashes it): the spec block's fields."""
+
+
+def judge_id(judge: JudgeConfig) -> str:
     """``<judge model name>#<fingerprint of model, prompt and decoding>``."""
-    d = judge.model_dump(mode="json", exclude={"batch_samples"})
-    return f"{judge.model.name}#{hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]}"
+    d = {k: v for k, v in judge.record.items() if k != "batch_samples"}
+    return f"{judge.engine.name}#{hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]}"
 
 
 def _cut(text: str, limit: int | None) -> str:
@@ -118,12 +143,12 @@ class JudgeSummary:
     labels: dict[str, int] = field(default_factory=dict)
 
 
-def judge_run(run: Run | str | os.PathLike, judge, *, models: Sequence[str] | None = None, backend=None,
+def judge_run(run: Run | str | os.PathLike, judge: JudgeConfig, *, models: Sequence[str] | None = None, backend=None,
               progress: Callable[[int], None] | None = None) -> JudgeSummary:
     """Judge the reasoning of every correct sample that this judge has not labelled yet.
 
     Args:
-        judge: a ``boundary.spec.JudgeSpec``.
+        judge: the judge (from a spec: ``JudgeSpec.to_config()``).
         models: judge only these models' samples (default: all).
         backend: an already-built engine for the judge model (tests; reusing an engine).
     """
@@ -160,13 +185,13 @@ def judge_run(run: Run | str | os.PathLike, judge, *, models: Sequence[str] | No
 
     problems = problem_index(run)
     template = None
-    if judge.chat and not (judge.model.backend == "openai" and judge.model.api == "chat"):
+    if judge.chat and not (judge.engine.backend == "openai" and judge.engine.api == "chat"):
         from boundary.prompts.templates import make_template
-        template = make_template({"chat": True, "tokenizer": judge.model.path})
-    server_chat = judge.model.backend == "openai" and judge.model.api == "chat"
+        template = make_template({"chat": True, "tokenizer": judge.engine.path})
+    server_chat = judge.engine.backend == "openai" and judge.engine.api == "chat"
     params = SamplingParams(temperature=judge.temperature, top_p=judge.top_p, max_tokens=judge.max_tokens)
     own = backend is None
-    engine = create_backend(judge.model) if own else backend
+    engine = create_backend(judge.engine) if own else backend
     judged = 0
     try:
         _record(run, judge, jid, engine)
@@ -233,9 +258,9 @@ def judge_run(run: Run | str | os.PathLike, judge, *, models: Sequence[str] | No
     return JudgeSummary(run=str(run.path), judge=jid, judged=judged, skipped=skipped, labels=labels)
 
 
-def _record(run: Run, judge, jid: str, engine) -> None:
-    run.record_judge(jid, spec=judge.model_dump(mode="json"), engine=engine.info() if engine is not None else None)
+def _record(run: Run, judge: JudgeConfig, jid: str, engine) -> None:
+    run.record_judge(jid, spec=dict(judge.record), engine=engine.info() if engine is not None else None)
 
 
-__all__ = ["parse_verdict", "aggregate", "judge_id", "render_judge_prompt", "judge_run", "JudgeSummary",
+__all__ = ["JudgeConfig", "parse_verdict", "aggregate", "judge_id", "render_judge_prompt", "judge_run", "JudgeSummary",
            "judges", "judgment_labels", "cot_pass_at_k", "CotPassRow"]
