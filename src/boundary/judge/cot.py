@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +154,8 @@ def judge_run(run: Run | str | os.PathLike, judge: JudgeConfig, *, models: Seque
     """
     from boundary.sampling.backends import create_backend
     from boundary.sampling.seeds import derive_seed
-    from boundary.sampling.types import ChunkRequest, SamplingParams
+    from boundary.sampling.stage import draw
+    from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
     from boundary.verify.stage import problem_index
 
     run = run if isinstance(run, Run) else Run(run)
@@ -195,59 +196,49 @@ def judge_run(run: Run | str | os.PathLike, judge: JudgeConfig, *, models: Seque
     judged = 0
     try:
         _record(run, judge, jid, engine)
-        batch: list = []
+        keys: dict[int, tuple] = {}
 
-        def flush():
+        def requests() -> Iterator[ChunkRequest]:
+            for rb in run.iter_batches("samples", ["model", "benchmark", "problem_id", "sample_index", "text"],
+                                       batch_size=2048):
+                d = rb.to_pydict()
+                for m, b, p, i, text in zip(d["model"], d["benchmark"], d["problem_id"], d["sample_index"],
+                                            d["text"]):
+                    key = (m, b, p, i)
+                    if key not in todo:
+                        continue
+                    ex = todo.pop(key)
+                    pr = problems.get((b, p))
+                    ref, question = (pr.reference, pr.question) if pr is not None else (None, "")
+                    prompt = render_judge_prompt(judge.prompt, question=question, reference=ref, answer=ex,
+                                                 response=text or "", max_response_chars=judge.max_response_chars)
+                    if template is not None:
+                        prompt = template.render(prompt)
+                    keys[len(keys)] = key
+                    yield ChunkRequest(benchmark=b, problem_id=p, chunk_index=len(keys) - 1, first_index=0,
+                                       n=judge.votes, seed=derive_seed(judge.seed, f"judge:{jid}:{m}", b, p, int(i)),
+                                       prompt="" if server_chat else prompt,
+                                       messages=(("user", prompt),) if server_chat else None)
+
+        def write(chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
             nonlocal judged
-            if not batch:
-                return
-            keys = {r.chunk_index: k for r, k in batch}
             rows = []
-            try:
-                for req, completions in engine.generate([r for r, _ in batch], params):
-                    if len(completions) != req.n:
-                        raise BoundaryError(f"judge backend {engine.name} returned {len(completions)} outputs "
-                                            f"for {req.n} votes; refusing to store them.")
-                    m, b, p, i = keys[req.chunk_index]
-                    outs = [c.text for c in completions]
-                    votes = [parse_verdict(o) for o in outs]
-                    label = aggregate(votes, judge.aggregate)
-                    labels[label] = labels.get(label, 0) + 1
-                    rows.append({"judge": jid, "model": m, "benchmark": b, "problem_id": p, "sample_index": i,
-                                 "label": label, "votes_valid": votes.count("valid"),
-                                 "votes_invalid": votes.count("invalid"), "votes_total": len(votes),
-                                 "outputs": outs})
-            finally:
-                if rows:          # keep what completed, even when the engine fails midway
-                    run.write("judgments", pa.Table.from_pylist(rows))
-                    judged += len(rows)
-                    if progress:
-                        progress(len(rows))
-            batch.clear()
+            for req, completions in chunks:
+                m, b, p, i = keys.pop(req.chunk_index)
+                outs = [c.text for c in completions]
+                votes = [parse_verdict(o) for o in outs]
+                label = aggregate(votes, judge.aggregate)
+                labels[label] = labels.get(label, 0) + 1
+                rows.append({"judge": jid, "model": m, "benchmark": b, "problem_id": p, "sample_index": i,
+                             "label": label, "votes_valid": votes.count("valid"),
+                             "votes_invalid": votes.count("invalid"), "votes_total": len(votes), "outputs": outs})
+            run.write("judgments", pa.Table.from_pylist(rows))
+            judged += len(rows)
+            if progress:
+                progress(len(rows))
 
-        for rb in run.iter_batches("samples", ["model", "benchmark", "problem_id", "sample_index", "text"],
-                                   batch_size=2048):
-            d = rb.to_pydict()
-            for m, b, p, i, text in zip(d["model"], d["benchmark"], d["problem_id"], d["sample_index"], d["text"]):
-                key = (m, b, p, i)
-                if key not in todo:
-                    continue
-                ex = todo.pop(key)
-                pr = problems.get((b, p))
-                ref, question = (pr.reference, pr.question) if pr is not None else (None, "")
-                prompt = render_judge_prompt(judge.prompt, question=question, reference=ref, answer=ex,
-                                             response=text or "", max_response_chars=judge.max_response_chars)
-                if template is not None:
-                    prompt = template.render(prompt)
-                req = ChunkRequest(benchmark=b, problem_id=p, chunk_index=len(batch), first_index=0,
-                                   n=judge.votes,
-                                   seed=derive_seed(judge.seed, f"judge:{jid}:{m}", b, p, int(i)),
-                                   prompt="" if server_chat else prompt,
-                                   messages=(("user", prompt),) if server_chat else None)
-                batch.append((req, key))
-                if len(batch) >= judge.batch_samples:
-                    flush()
-        flush()
+        # the sampling stage's drawing loop: batches of judge.batch_samples, finished chunks kept on failure
+        draw(engine, requests(), params, batch_chunks=judge.batch_samples, write=write, what=f"judge {jid}")
     finally:
         if own:
             engine.close()

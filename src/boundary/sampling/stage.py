@@ -25,7 +25,7 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ import pyarrow as pa
 from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.seeds import derive_seed
-from boundary.sampling.types import ChunkRequest
+from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
 from boundary.store import Run
 from boundary.tasks import get_kind, kind_name
@@ -213,41 +213,66 @@ def logprob_sum(logprobs) -> float | None:
     return total if math.isfinite(total) else None
 
 
+def draw(engine: Backend, requests: Iterable[ChunkRequest], params: SamplingParams, *, batch_chunks: int,
+         write: Callable[[list[tuple[ChunkRequest, list[Completion]]]], None], what: str = "") -> None:
+    """The drawing loop every stage that samples shares (the sample stage, the judge, answer-only sampling).
+
+    Requests go to the engine ``batch_chunks`` at a time; each batch's finished chunks are handed to
+    ``write`` — also when the engine fails (or the user presses Ctrl-C) midway, so a rerun does not
+    draw them again — and a chunk whose completions are not ``request.n`` is refused. ``what``
+    names the caller in that error (e.g. ``model base``).
+    """
+    batch: list[ChunkRequest] = []
+
+    def one() -> None:
+        done: list[tuple[ChunkRequest, list[Completion]]] = []
+        try:
+            for req, completions in engine.generate(batch, params):
+                if len(completions) != req.n:
+                    raise BoundaryError(f"backend {engine.name} returned {len(completions)} completions for a chunk "
+                                        f"of {req.n} ({what + ', ' if what else ''}problem {req.problem_id}); "
+                                        "refusing to store it.")
+                done.append((req, completions))
+        finally:
+            if done:
+                write(done)
+        batch.clear()
+
+    for req in requests:
+        batch.append(req)
+        if len(batch) >= batch_chunks:
+            one()
+    if batch:
+        one()
+
+
 def _draw(run, engine, model, bench_name, todo, have, total, existing, params, batch_chunks, progress,
           keep_token_logprobs: bool = True) -> int:
     t0 = time.monotonic()
     done, new_samples = have, 0
-    for s in range(0, len(todo), batch_chunks):
-        batch = todo[s:s + batch_chunks]
+
+    def write(chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
+        nonlocal done, new_samples
         rows: list[dict] = []
         tokens = 0
-        try:
-            for req, completions in engine.generate(batch, params):
-                if len(completions) != req.n:
-                    raise BoundaryError(f"backend {engine.name} returned {len(completions)} samples for a chunk "
-                                        f"of {req.n} (model {model.name}, problem {req.problem_id}); refusing to "
-                                        "store it.")
-                for i, c in enumerate(completions):
-                    if (req.problem_id, req.first_index + i) in existing:
-                        continue                     # a partial chunk redrawn after raising n
-                    rows.append({"model": model.name, "benchmark": bench_name, "problem_id": req.problem_id,
-                                 "sample_index": req.first_index + i, "text": c.text,
-                                 "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
-                                 "completion_tokens": c.completion_tokens, "seed": req.seed,
-                                 "logprobs": list(c.logprobs) if c.logprobs is not None and keep_token_logprobs
-                                 else None,
-                                 "logprob_sum": logprob_sum(c.logprobs)})
-                    tokens += c.completion_tokens or 0
-        except BaseException:
-            # the engine failed (or the user pressed Ctrl-C) mid-batch: keep the chunks that completed,
-            # so a rerun does not draw them again
-            if rows:
-                run.write("samples", pa.Table.from_pylist(rows))
-            raise
+        for req, completions in chunks:
+            for i, c in enumerate(completions):
+                if (req.problem_id, req.first_index + i) in existing:
+                    continue                     # a partial chunk redrawn after raising n
+                rows.append({"model": model.name, "benchmark": bench_name, "problem_id": req.problem_id,
+                             "sample_index": req.first_index + i, "text": c.text,
+                             "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
+                             "completion_tokens": c.completion_tokens, "seed": req.seed,
+                             "logprobs": list(c.logprobs) if c.logprobs is not None and keep_token_logprobs
+                             else None,
+                             "logprob_sum": logprob_sum(c.logprobs)})
+                tokens += c.completion_tokens or 0
         if rows:
             run.write("samples", pa.Table.from_pylist(rows))
         done += len(rows)
         new_samples += len(rows)
         if progress:
             progress(Progress(model.name, bench_name, done, total, len(rows), tokens, time.monotonic() - t0))
+
+    draw(engine, todo, params, batch_chunks=batch_chunks, write=write, what=f"model {model.name}")
     return new_samples
