@@ -147,3 +147,17 @@ def test_top_level_surface_is_small_and_every_name_resolves():
         assert getattr(boundary, name) is not None
     with pytest.raises(AttributeError, match="boundary.analysis"):
         boundary.mcnemar_exact  # noqa: B018
+
+
+def test_a_plugin_backend_declares_whether_it_needs_a_path():
+    """`tiny` (the organism's) needs a checkpoint path; the toy `coin` backend does not."""
+    from boundary.spec import parse_spec
+    base = {"benchmarks": [{"name": "countdown"}], "sampling": {"n": 2}}
+    with pytest.raises(InputError, match="backend 'tiny' and needs `path`"):
+        parse_spec({**base, "models": [{"name": "m", "backend": "tiny"}]})
+    from boundary.sampling import register_backend, unregister_backend
+    register_backend("pathless", lambda engine: None)
+    try:
+        assert parse_spec({**base, "models": [{"name": "m", "backend": "pathless"}]}).models[0].path is None
+    finally:
+        unregister_backend("pathless")

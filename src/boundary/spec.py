@@ -95,7 +95,8 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _where(self):
-        if self.backend in ("vllm", "transformers", "tiny") and not self.path:
+        from boundary.sampling.backends import NEEDS_PATH
+        if self.backend in NEEDS_PATH and not self.path:
             raise ValueError(f"model {self.name!r} uses backend {self.backend!r} and needs `path` "
                              "(a checkpoint directory or hub id)")
         if self.backend == "openai" and not self.endpoint:

@@ -40,7 +40,7 @@ register_benchmark("countdown-hard", _load, description="60 held-out Countdown p
                    "solves (chance <= 8.7e-4)", replace=True)
 register_kind(TaskKind("countdown", _verifier, description="Countdown: an expression over + - * that uses "
                        "every number once and hits the target (exact checker)"), replace=True)
-register_backend("tiny", _tiny)
+register_backend("tiny", _tiny, needs_path=True)
 
 
 def register_commands(app: Any) -> None:

@@ -23,13 +23,22 @@ BACKENDS: dict[str, Any] = {
 }
 
 
-def register_backend(name: str, factory: Callable[..., Backend]) -> None:
-    """Make ``backend: NAME`` in a spec build ``factory(model_spec)``."""
+#: Backends whose models need a checkpoint ``path`` (a spec without one is refused when it is read).
+NEEDS_PATH: set[str] = {"vllm", "transformers"}
+
+
+def register_backend(name: str, factory: Callable[..., Backend], *, needs_path: bool = False) -> None:
+    """Make ``backend: NAME`` in a spec build ``factory(engine_config)``; ``needs_path``: a model must give ``path``."""
     BACKENDS[name] = factory
+    if needs_path:
+        NEEDS_PATH.add(name)
+    else:
+        NEEDS_PATH.discard(name)
 
 
 def unregister_backend(name: str) -> None:
     BACKENDS.pop(name, None)
+    NEEDS_PATH.discard(name)
 
 
 def backend_names() -> list[str]:
@@ -56,5 +65,5 @@ def create_backend(model_spec) -> Backend:
     return factory(model_spec)
 
 
-__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend", "backend_names",
+__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend", "backend_names", "NEEDS_PATH",
            "get_backend_factory"]
