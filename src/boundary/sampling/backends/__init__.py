@@ -65,5 +65,5 @@ def create_backend(model_spec) -> Backend:
     return factory(model_spec)
 
 
-__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend", "backend_names", "NEEDS_PATH",
-           "get_backend_factory"]
+__all__ = ["Backend", "BACKENDS", "register_backend", "unregister_backend", "create_backend", "backend_names",
+           "NEEDS_PATH", "get_backend_factory"]
