@@ -1,13 +1,20 @@
 """The ``boundary`` command. Each command is one library call; errors print a message, not a traceback.
 
+    boundary run SPEC                          boundary.pipeline.run_spec(boundary.load_spec(SPEC), R)
+    boundary sample SPEC                       boundary.pipeline.sample_spec
+    boundary verify R [-o KEY=VALUE]           boundary.verify.verify_run (--compare: compare_graders)
+    boundary analyze R                         boundary.analyze
+    boundary report R                          boundary.write_report(boundary.analyze(R), R/report)
+    boundary perplexity R --model M            boundary.scoring.score_perplexity
+    boundary judge R                           boundary.judge.judge_run
+    boundary guess SPEC                        boundary.pipeline.guess_spec_run
     boundary import counts FILE --run R        boundary.importers.import_counts
     boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
     boundary info R                            boundary.Run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
-    boundary analyze R                         boundary.analyze
-    boundary report R                          boundary.report.write_report(boundary.analyze(R))
-    boundary perplexity R --model M            boundary.scoring.score_perplexity
-    boundary demo                              the model organism's experiment (a plugin: boundary.organism)
+
+Plugins add commands (``register_commands(app)``, docs/plugins.md): the model organism adds
+``boundary demo`` and ``boundary organism train``. ``docs/cli.md`` has every command's help.
 """
 
 from __future__ import annotations
