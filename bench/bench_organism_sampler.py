@@ -76,7 +76,8 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, load, secs, samples, tokens, p1 in rows:
         ratio = f"{secs / ours[2]:.1f}x" if ours else "-"
-        print(f"| {name} | {load:.1f} | {secs:.1f} | {samples / secs:,.0f} | {tokens / secs:,.0f} | {ratio} | {p1:.3f} |")
+        print(f"| {name} | {load:.1f} | {secs:.1f} | {samples / secs:,.0f} | {tokens / secs:,.0f} | {ratio} "
+              f"| {p1:.3f} |")
 
 
 if __name__ == "__main__":

@@ -401,7 +401,7 @@ def main():
     colours = {"ours": "tab:blue", "trl": "tab:orange"}
     names = {"ours": "ours (boundary.organism.rl)", "trl": f"TRL GRPOTrainer {trl.__version__}"}
     for loop in runs:
-        for seed, r in runs[loop].items():
+        for r in runs[loop].values():
             ax.plot(x, r["reward"], color=colours[loop], alpha=0.3, lw=1)
         ax.plot(x, means[loop]["reward"], color=colours[loop], lw=2.2,
                 label=f"{names[loop]}: mean of seeds {', '.join(map(str, a.seeds))} (thin: each seed)")

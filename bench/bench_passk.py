@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     mem_rows = []
     for nv in MEMORY_NS:
         nn, cc = make_counts(PROBLEMS, nv)
-        peak = peak_memory(lambda: pass_at_k_curve(nn, cc))
-        t_nv, _ = best_of(lambda: pass_at_k_curve(nn, cc), 1 if nv >= 4096 else 3)
+        peak = peak_memory(lambda nn=nn, cc=cc: pass_at_k_curve(nn, cc))
+        t_nv, _ = best_of(lambda nn=nn, cc=cc: pass_at_k_curve(nn, cc), 1 if nv >= 4096 else 3)
         mem_rows.append((nv, len(np.unique(cc)), peak, t_nv))
         print(f"n={nv}: {len(np.unique(cc))} distinct c, peak {peak / 2**20:.1f} MiB, {fmt_s(t_nv)}", flush=True)
     block_mib = passk_mod._BLOCK_ELEMENTS * 8 / 2**20
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| max abs difference of the curves ({diff_note}) | {diff:.2e} |")
     print(f"| `boundary.analysis.compare`, paired bootstrap B = {n_boot} | {fmt_s(t_boot)} |")
     print()
-    print(f"| n (10,000 problems, all k = 1..n) | distinct c | peak traced memory | time |")
+    print("| n (10,000 problems, all k = 1..n) | distinct c | peak traced memory | time |")
     print("|---|---|---|---|")
     for nv, g, peak, t_nv in mem_rows:
         print(f"| {nv:,} | {g:,} | {peak / 2**20:.1f} MiB | {fmt_s(t_nv)} |")

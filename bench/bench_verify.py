@@ -182,7 +182,9 @@ def wrong_answers(ref: str, rng: random.Random, count: int) -> list[tuple[str, s
     x = _as_fraction(s)
     if x is not None and x != 0:
         cands.append(("negated", _decimal(-x) if _DEC.match(s) else (s[1:] if s.startswith("-") else "-" + s)))
-        cands.append(("doubled", str(2 * x) if x.denominator == 1 else f"\\frac{{{(2 * x).numerator}}}{{{(2 * x).denominator}}}"))
+        doubled = 2 * x
+        cands.append(("doubled", str(doubled) if doubled.denominator == 1
+                      else f"\\frac{{{doubled.numerator}}}{{{doubled.denominator}}}"))
     if " - " in s:
         cands.append(("sign_flip", s.replace(" - ", " + ", 1)))
     if "\\sqrt" in s:
@@ -574,7 +576,6 @@ def main(argv: list[str] | None = None) -> int:
     dis: Counter = Counter()
     examples: dict[tuple, list] = {}
     excluded = 0
-    dump = []
     for i in which:
         r = ref[i]
         ours_ok = verdicts[i].status == "correct"

@@ -14,7 +14,7 @@ run() {
     echo "+ $*"
     "$@" || status=1
 }
-run "$PY" -m ruff check src tests tools
+run "$PY" -m ruff check src tests tools bench examples
 run "$PY" -m mypy src/boundary
 # lint-imports is import-linter's console script: next to the interpreter (a venv), else on PATH
 LINT_IMPORTS="$(dirname "$PY")/lint-imports"
