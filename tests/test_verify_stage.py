@@ -28,7 +28,7 @@ RESPONSES = [
 ]
 
 
-def make_run(path, problems=3, copies=4):
+def make_run(path, problems=3, copies=4, shard_rows=None):
     run = Run.create(path)
     run.write("problems", pa.Table.from_pylist([
         {"benchmark": "toy", "problem_id": f"p{i}", "question": "half?", "reference": "\\frac{1}{2}",
@@ -39,7 +39,9 @@ def make_run(path, problems=3, copies=4):
             for j, (text, fr) in enumerate(RESPONSES):
                 rows.append({"model": "m", "benchmark": "toy", "problem_id": f"p{i}",
                              "sample_index": c * len(RESPONSES) + j, "text": text, "finish_reason": fr})
-    run.write("samples", pa.Table.from_pylist(rows))
+    step = shard_rows or len(rows)
+    for i in range(0, len(rows), step):                    # one samples shard per `shard_rows` samples
+        run.write("samples", pa.Table.from_pylist(rows[i:i + step]))
     run.add_models(["m"])
     run.add_benchmarks(["toy"])
     return run
@@ -109,19 +111,21 @@ KILL_CHILD = textwrap.dedent("""
     from boundary.verify import MathVerifyConfig, verify_run
     real = R.Run.write
     calls = {{"n": 0}}
-    def write(self, table, data):
+    def write(self, table, data, **kw):
         calls["n"] += 1
         if table == "verdicts" and calls["n"] == 3:
             print("MID", flush=True)
             import time; time.sleep(600)
-        return real(self, table, data)
+        return real(self, table, data, **kw)
     R.Run.write = write
     verify_run(sys.argv[1], MathVerifyConfig(workers=1), flush_every=10)
 """)
 
 
 def test_verify_killed_midway_resumes_to_the_same_verdicts(tmp_path):
-    run = make_run(tmp_path / "r")
+    """Verdicts land per samples shard (a verdict shard is named after its samples shard): a kill
+    loses at most the shards in flight, and the rerun grades only the shards without verdicts."""
+    run = make_run(tmp_path / "r", shard_rows=10)
     ref = make_run(tmp_path / "ref")
     verify_run(ref, CONFIG)
     from pathlib import Path
@@ -133,8 +137,10 @@ def test_verify_killed_midway_resumes_to_the_same_verdicts(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     partial = Run(tmp_path / "r").verdicts().num_rows
-    assert partial == 20                     # two flushes of 10 landed, the third never did
-    verify_run(run, CONFIG)
+    assert partial == 20                     # two shards of 10 landed, the third never did
+    names = sorted(p.name for p in Run(tmp_path / "r").shards("verdicts"))
+    assert set(names) <= {p.name for p in Run(tmp_path / "r").shards("samples")}
+    assert verify_run(run, CONFIG).verified == 60 - 20
     key = ["model", "benchmark", "problem_id", "sample_index", "status"]
     got = sorted(tuple(r[k] for k in key) for r in Run(tmp_path / "r").verdicts().to_pylist())
     want = sorted(tuple(r[k] for k in key) for r in Run(tmp_path / "ref").verdicts().to_pylist())

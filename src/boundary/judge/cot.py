@@ -220,7 +220,7 @@ def judge_run(run: Run | str | os.PathLike, judge: JudgeConfig, *, models: Seque
                                        prompt="" if server_chat else prompt,
                                        messages=(("user", prompt),) if server_chat else None)
 
-        def write(chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
+        def write(unit: list[ChunkRequest], chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
             nonlocal judged
             rows = []
             for req, completions in chunks:

@@ -36,7 +36,7 @@ from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.seeds import derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
-from boundary.store import Run
+from boundary.store import Run, unit_name
 from boundary.tasks import get_kind, kind_name
 
 
@@ -213,14 +213,21 @@ def logprob_sum(logprobs) -> float | None:
     return total if math.isfinite(total) else None
 
 
+def sample_unit(model: str, benchmark: str, chunks: Iterable[ChunkRequest]) -> str:
+    """The shard name of a work unit of the sample stage: its model, benchmark and chunks (with their seeds)."""
+    return unit_name("samples", model, benchmark,
+                     *(f"{c.problem_id}/{c.chunk_index}/{c.first_index}/{c.n}/{c.seed}" for c in chunks))
+
+
 def draw(engine: Backend, requests: Iterable[ChunkRequest], params: SamplingParams, *, batch_chunks: int,
-         write: Callable[[list[tuple[ChunkRequest, list[Completion]]]], None], what: str = "") -> None:
+         write: Callable[[list[ChunkRequest], list[tuple[ChunkRequest, list[Completion]]]], None],
+         what: str = "") -> None:
     """The drawing loop every stage that samples shares (the sample stage, the judge, answer-only sampling).
 
-    Requests go to the engine ``batch_chunks`` at a time; each batch's finished chunks are handed to
-    ``write`` — also when the engine fails (or the user presses Ctrl-C) midway, so a rerun does not
-    draw them again — and a chunk whose completions are not ``request.n`` is refused. ``what``
-    names the caller in that error (e.g. ``model base``).
+    Requests go to the engine ``batch_chunks`` at a time (a batch is a work unit); each batch's
+    finished chunks are handed to ``write(batch, finished)`` — also when the engine fails (or the
+    user presses Ctrl-C) midway, so a rerun does not draw them again — and a chunk whose completions
+    are not ``request.n`` is refused. ``what`` names the caller in that error (e.g. ``model base``).
     """
     batch: list[ChunkRequest] = []
 
@@ -235,7 +242,7 @@ def draw(engine: Backend, requests: Iterable[ChunkRequest], params: SamplingPara
                 done.append((req, completions))
         finally:
             if done:
-                write(done)
+                write(list(batch), done)
         batch.clear()
 
     for req in requests:
@@ -251,7 +258,7 @@ def _draw(run, engine, model, bench_name, todo, have, total, existing, params, b
     t0 = time.monotonic()
     done, new_samples = have, 0
 
-    def write(chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
+    def write(unit: list[ChunkRequest], chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
         nonlocal done, new_samples
         rows: list[dict] = []
         tokens = 0
@@ -267,8 +274,8 @@ def _draw(run, engine, model, bench_name, todo, have, total, existing, params, b
                              else None,
                              "logprob_sum": logprob_sum(c.logprobs)})
                 tokens += c.completion_tokens or 0
-        if rows:
-            run.write("samples", pa.Table.from_pylist(rows))
+        if rows:                             # the shard is named by its unit: a retried unit replaces it
+            run.write("samples", pa.Table.from_pylist(rows), unit=sample_unit(model.name, bench_name, unit))
         done += len(rows)
         new_samples += len(rows)
         if progress:

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import hashlib
 import json
 import os
+import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -69,7 +72,7 @@ def _fsync_dir(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one."""
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp = path.parent / _temp_name(path.name)
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
@@ -94,6 +97,37 @@ def _record_dict(kind: type[BaseModel], record: Any) -> dict[str, Any]:
                              f"{err.get('input')!r}); the manifest was not changed. Give the field the "
                              "type docs/run-format.md describes.") from None
     return manifest_dict(record)
+
+
+#: A temporary file of another host (shared storage) is taken for abandoned after this long.
+STALE_TEMP_AGE_S = 6 * 3600.0
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
+_UNIT_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
+_SHARD_RE = re.compile(r"part-[A-Za-z0-9-]{1,160}\.parquet")
+
+
+def _temp_name(final_name: str) -> str:
+    """``.<final name>.<host>.<pid>.<random>.tmp``: who writes it, so a sweep can tell if it is abandoned."""
+    return f".{final_name}.{_HOST}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _temp_owner(tmp_name: str) -> tuple[str | None, int | None]:
+    """(host, pid) of a temporary file's writer; host None for the names written before hosts were recorded."""
+    parts = tmp_name.split(".")
+    # new: ['', 'part-…', 'parquet', host, pid, rand, 'tmp']; old: ['', 'part-…', 'parquet', pid, 'tmp']
+    # or (the manifest) ['', 'manifest', 'json', pid, rand, 'tmp']
+    if len(parts) == 7 and parts[-3].isdigit():
+        return parts[-4], int(parts[-3])
+    if len(parts) == 6 and parts[-3].isdigit():
+        return None, int(parts[-3])
+    if len(parts) == 5 and parts[-2].isdigit():
+        return None, int(parts[-2])
+    return None, None
+
+
+def unit_name(*parts: object) -> str:
+    """A work unit's shard name: a hash of what it holds (e.g. model, benchmark and its chunks)."""
+    return hashlib.sha256(json.dumps([str(p) for p in parts]).encode()).hexdigest()[:24]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -299,34 +333,60 @@ class Run:
         d = self._dir(table)
         return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
 
-    def remove_stale_temporaries(self) -> int:
-        """Delete temporary shard files left by writers that are no longer running."""
+    def remove_stale_temporaries(self, *, max_age_s: float = STALE_TEMP_AGE_S) -> int:
+        """Delete temporary shard files that no running writer will finish.
+
+        A temporary name carries the writer's host and process id (``.<shard>.<host>.<pid>.<rand>.tmp``):
+        one of this host whose process is gone is removed at once; any other (another host's, on
+        shared storage, where process ids mean nothing) only once it is older than ``max_age_s``.
+        Call it from the one process that drives a run (a stage's entry, the Ray driver), never
+        from workers.
+        """
         removed = 0
+        now = time.time()
         for d in [self.path, *(self.path / t for t in S.TABLES)]:
             if not d.is_dir():
                 continue
             for tmp in d.glob(".*.tmp"):
-                parts = tmp.name.split(".")
-                pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
-                if pid is None or pid == os.getpid() or not _pid_alive(pid):
-                    if pid != os.getpid():
-                        tmp.unlink(missing_ok=True)
-                        removed += 1
+                host, pid = _temp_owner(tmp.name)
+                if pid == os.getpid() and host in (None, _HOST):
+                    continue                              # this process is writing it
+                here_and_dead = host in (None, _HOST) and pid is not None and not _pid_alive(pid)
+                try:
+                    old = now - tmp.stat().st_mtime > max_age_s
+                except FileNotFoundError:
+                    continue                              # renamed meanwhile: it was not stale
+                if here_and_dead or old or (pid is None and host is None):
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
-    def write(self, table: str, data: pa.Table) -> Path:
+    def write(self, table: str, data: pa.Table, *, unit: str | None = None, name: str | None = None) -> Path:
         """Write one shard atomically and return its path.
 
         ``data`` is cast to the table's schema (missing nullable columns are filled with nulls),
-        so a shard never holds a column the readers do not know.
+        so a shard never holds a column the readers do not know. ``unit`` names the work the
+        shard holds (:func:`unit_name`): the shard is then ``part-u-<unit>.parquet``, and a retried
+        unit replaces its own shard instead of adding a second copy (exactly once, also when a
+        worker dies after writing but before reporting). ``name`` gives the whole file name instead
+        (``part-….parquet``; the verify stage names a verdict shard after its samples shard). Without
+        either the name is unique.
         """
         d = self._dir(table)
         schema = S.TABLES[table]
+        if unit is not None:
+            if not _UNIT_RE.fullmatch(unit):
+                raise ValueError(f"a shard's unit name is lowercase letters, digits and '-', got {unit!r}.")
+            name = f"part-u-{unit}.parquet"
+        elif name is not None:
+            if not _SHARD_RE.fullmatch(name):
+                raise ValueError(f"a shard's file name is part-<letters, digits, ->.parquet, got {name!r}.")
+        else:
+            name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
         d.mkdir(exist_ok=True)
         data = conform(data, schema)
-        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
         final = d / name
-        tmp = d / f".{name}.{os.getpid()}.tmp"
+        tmp = d / _temp_name(name)
         with open(tmp, "wb") as f:
             pq.write_table(data, f, compression="zstd")
             f.flush()
@@ -398,6 +458,21 @@ class Run:
                 batch_size: int = 256) -> Iterator[pa.RecordBatch]:
         """Stream ``table`` as record batches of at most ``batch_size`` rows (``iter_batches``)."""
         return self.iter_batches(table, columns, batch_size=batch_size, filter=filter)
+
+    def read_shard(self, table: str, shard: Path, columns: list[str] | None = None) -> pa.Table:
+        """One shard of ``table`` (a path from :meth:`shards`), read through the table's schema."""
+        try:
+            return self._shard_dataset(table, shard).to_table(columns=columns)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
+                             "(the stage that wrote it redraws its rows on resume).") from e
+
+    def shard_rows(self, shard: Path) -> int:
+        """Rows of one shard, from its footer (no data is read)."""
+        try:
+            return int(pq.ParquetFile(shard).metadata.num_rows)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the shard {shard}: {e}") from e
 
     def row_count(self, table: str) -> int:
         """Rows stored in ``table``, from the shards' footers (no data is read)."""

@@ -74,64 +74,96 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     if code_config is not None:
         kind_configs["code"] = code_config
     problems = problem_index(run)
-    v = run.verdicts(["model", "benchmark", "problem_id", "sample_index"])
-    done = set(zip(*(v[c].to_pylist() for c in v.column_names)))
+    # A verdict shard is named after the samples shard it grades, so the plan is per shard: a samples
+    # shard whose verdict shard holds as many rows is done, and no set of every key is ever built.
+    # Verdict shards named otherwise (written before this scheme, or imported) are "legacy": only
+    # their keys are collected, to skip those samples.
+    sample_shards = run.shards("samples")
+    named = {s.name for s in sample_shards}
+    verdict_shards = {v.name: v for v in run.shards("verdicts")}
+    done: set[tuple] = set()
+    for v_shard in verdict_shards.values():
+        if v_shard.name not in named:
+            t = run.read_shard("verdicts", v_shard, ["model", "benchmark", "problem_id", "sample_index"])
+            done.update(zip(*(t[c].to_pylist() for c in t.column_names)))
     statuses: Counter = Counter()
     verified = skipped = 0
-    bufs: dict[str, tuple[list, list]] = {}
+    bufs: dict[str, tuple[list, list]] = {}            # kind -> (shard name + key per item, items)
+    pending: dict[str, dict[str, list]] = {}          # samples shard name -> its verdict rows so far
+    read_whole: list[str] = []                        # shards read to the end, in order
     engines: dict[str, Verifier] = {}
+    columns = ["model", "benchmark", "problem_id", "sample_index", "status", "extracted", "path", "verifier",
+               "detail"]
 
     def engine(kind: str) -> Verifier:
         if kind not in engines:
             engines[kind] = get_kind(kind).verifier(kind_configs.get(kind))
         return engines[kind]
 
-    def flush(kind: str) -> None:
+    def verify_buffered() -> None:
         nonlocal verified
-        keys, items = bufs[kind]
-        if not items:
-            return
-        e = engine(kind)
-        verdicts = e.verify_batch(items, progress=progress)
-        if len(verdicts) != len(items):
-            raise StoreError(f"verifier {e.name!r} of task kind {kind!r} returned {len(verdicts)} verdicts for "
-                             f"{len(items)} samples; a verifier must return one verdict per item, in order.")
-        rows: dict[str, list] = {"model": [], "benchmark": [], "problem_id": [], "sample_index": [], "status": [],
-                                 "extracted": [], "path": [], "verifier": [], "detail": []}
-        for (m, b, p, j), vd in zip(keys, verdicts):
-            for k, val in zip(rows, (m, b, p, j, vd.status, vd.extracted, vd.path, e.name, vd.detail)):
-                rows[k].append(val)
-            statuses[vd.status] += 1
-        run.write("verdicts", pa.table(rows))
-        verified += len(items)
-        keys.clear()
-        items.clear()
+        for kind, (keys, items) in bufs.items():
+            if not items:
+                continue
+            e = engine(kind)
+            verdicts = e.verify_batch(items, progress=progress)
+            if len(verdicts) != len(items):
+                raise StoreError(f"verifier {e.name!r} of task kind {kind!r} returned {len(verdicts)} verdicts for "
+                                 f"{len(items)} samples; a verifier must return one verdict per item, in order.")
+            for (shard_name, (m, b, p, j)), vd in zip(keys, verdicts):
+                rows = pending[shard_name]
+                for k, val in zip(columns, (m, b, p, j, vd.status, vd.extracted, vd.path, e.name, vd.detail)):
+                    rows[k].append(val)
+                statuses[vd.status] += 1
+            verified += len(items)
+            keys.clear()
+            items.clear()
+        for shard_name in read_whole:                 # every item of these shards is graded now
+            rows = pending.pop(shard_name)
+            if rows["model"]:
+                run.write("verdicts", pa.table(rows), name=shard_name)
+        read_whole.clear()
 
     try:
-        for batch in iter_samples(run):
-            cols = batch.to_pydict()
-            for m, b, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
-                if (m, b, p, j) in done:
-                    skipped += 1
+        for shard in sample_shards:
+            n_rows = run.shard_rows(shard)
+            have = verdict_shards.get(shard.name)
+            if have is not None:
+                graded = run.shard_rows(have)
+                if graded < n_rows and done:          # some of its rows may be graded in legacy shards
+                    t = run.read_shard("samples", shard, ["model", "benchmark", "problem_id", "sample_index"])
+                    graded += sum(k in done for k in zip(*(t[c].to_pylist() for c in t.column_names)))
+                if graded == n_rows:
+                    skipped += n_rows                 # graded whole (the common case reads no key at all)
                     if progress:
-                        progress(1)
+                        progress(n_rows)
                     continue
-                if (b, p) not in problems:
-                    raise StoreError(f"{run.path}: samples of problem {p!r} of benchmark {b!r} have no entry in "
-                                     "the run's problems table, so there is no reference to verify against. "
-                                     "Import or sample through boundary so problems are recorded.")
-                problem = problems[(b, p)]
-                kind = kind_name(problem)
-                if kind not in bufs:
-                    get_kind(kind)                     # an unknown kind fails here, before any verifier starts
-                    bufs[kind] = ([], [])
-                bufs[kind][0].append((m, b, p, j))
-                bufs[kind][1].append(VerifyItem(text or "", problem, fr))
-                done.add((m, b, p, j))
-                if len(bufs[kind][1]) >= flush_every:
-                    flush(kind)
-        for kind in bufs:
-            flush(kind)
+                # else: the samples shard was rewritten with more rows after it was graded (a retried
+                # unit); grade it again, and its verdict shard is replaced, never duplicated
+            pending[shard.name] = {c: [] for c in columns}
+            for batch in run.read_shard("samples", shard, SAMPLE_COLUMNS).to_batches(max_chunksize=4096):
+                cols = batch.to_pydict()
+                for m, b, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
+                    if (m, b, p, j) in done:
+                        skipped += 1
+                        if progress:
+                            progress(1)
+                        continue
+                    if (b, p) not in problems:
+                        raise StoreError(f"{run.path}: samples of problem {p!r} of benchmark {b!r} have no entry in "
+                                         "the run's problems table, so there is no reference to verify against. "
+                                         "Import or sample through boundary so problems are recorded.")
+                    problem = problems[(b, p)]
+                    kind = kind_name(problem)
+                    if kind not in bufs:
+                        get_kind(kind)                 # an unknown kind fails here, before any verifier starts
+                        bufs[kind] = ([], [])
+                    bufs[kind][0].append((shard.name, (m, b, p, j)))
+                    bufs[kind][1].append(VerifyItem(text or "", problem, fr))
+                    if sum(len(items) for _, items in bufs.values()) >= flush_every:
+                        verify_buffered()
+            read_whole.append(shard.name)
+        verify_buffered()
         checks = sum(int(getattr(e, "checks", 0)) for e in engines.values())
     finally:
         for e in engines.values():
