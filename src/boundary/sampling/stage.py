@@ -140,6 +140,142 @@ def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
     return todo, have
 
 
+@dataclass(frozen=True)
+class WorkUnit:
+    """Consecutive chunks of one (model, benchmark): what one engine call draws and one shard stores.
+
+    Its shard's name is a function of its content (:attr:`name`), so running a unit twice stores it
+    once. ``skip`` lists samples of its chunks that are already stored (a partial last chunk redrawn
+    after raising n): they are drawn again, with the same seed, but not stored twice.
+    """
+
+    model: str
+    benchmark: str
+    chunks: tuple[ChunkRequest, ...]
+    skip: frozenset[tuple[str, int]] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return sample_unit(self.model, self.benchmark, self.chunks)
+
+    @property
+    def samples(self) -> int:
+        """Samples this unit adds to the store."""
+        return sum(c.n for c in self.chunks) - len(self.skip)
+
+
+def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
+               *, unit_chunks: int) -> tuple[list[WorkUnit], int]:
+    """The work units still to draw for one model and benchmark, and the samples already stored."""
+    existing = run.keys("samples", model.name, bench_name)
+    todo, have = plan_chunks(plan, model, bench_name, problems, prompts, existing)
+    units = []
+    for s in range(0, len(todo), unit_chunks):
+        chunks = tuple(todo[s:s + unit_chunks])
+        skip = frozenset(k for c in chunks for k in ((c.problem_id, c.first_index + i) for i in range(c.n))
+                         if k in existing)
+        units.append(WorkUnit(model.name, bench_name, chunks, skip))
+    return units, have
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What drawing one unit stored: rows, generated tokens, and where and how long it ran."""
+
+    unit: str
+    model: str
+    benchmark: str
+    rows: int
+    tokens: int
+    seconds: float
+    node: str = ""
+
+
+def run_unit(run: Run, engine: Backend, unit: WorkUnit, params: SamplingParams, *,
+             keep_token_logprobs: bool = False) -> UnitResult:
+    """Draw one work unit with ``engine`` and store it as the shard ``part-u-<unit.name>``.
+
+    Every executor calls this (the local loop, a Ray engine actor). When the engine fails midway,
+    the unit's finished chunks are stored under the unit's name and the error is raised; a rerun
+    of the same unit replaces that shard whole.
+    """
+    t0 = time.monotonic()
+    out = {"rows": 0, "tokens": 0}
+
+    def write(_batch: list[ChunkRequest], chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
+        rows: list[dict] = []
+        tokens = 0
+        for req, completions in chunks:
+            for i, c in enumerate(completions):
+                if (req.problem_id, req.first_index + i) in unit.skip:
+                    continue                     # a partial chunk redrawn after raising n
+                rows.append({"model": unit.model, "benchmark": unit.benchmark, "problem_id": req.problem_id,
+                             "sample_index": req.first_index + i, "text": c.text,
+                             "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
+                             "completion_tokens": c.completion_tokens, "seed": req.seed,
+                             "logprobs": list(c.logprobs) if c.logprobs is not None and keep_token_logprobs
+                             else None,
+                             "logprob_sum": logprob_sum(c.logprobs)})
+                tokens += c.completion_tokens or 0
+        if rows:                             # the shard is named by its unit: a retried unit replaces it
+            run.write("samples", pa.Table.from_pylist(rows), unit=unit.name)
+        out["rows"], out["tokens"] = len(rows), tokens
+
+    draw(engine, unit.chunks, params, batch_chunks=max(1, len(unit.chunks)), write=write,
+         what=f"model {unit.model}")
+    return UnitResult(unit.name, unit.model, unit.benchmark, out["rows"], out["tokens"], time.monotonic() - t0)
+
+
+@dataclass
+class ModelWork:
+    """One model's part of a plan, as the driver prepared it: template, parameters and the units to draw."""
+
+    model: ModelPlan
+    template: Any
+    template_info: dict
+    params: SamplingParams
+    units: list[WorkUnit]
+    have: int
+    totals: dict[str, int]
+    """Samples per benchmark when complete."""
+
+
+def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork]:
+    """The driver's half of the sample stage (any executor): record problems, models and their info,
+    check each model's parameters against the run, render prompts and plan the work units."""
+    run.remove_stale_temporaries()
+    run.add_models([m.name for m in plan.models])
+    run.set_model_info({m.name: dict(m.info) for m in plan.models})
+    run.add_benchmarks(list(plan.benchmarks))
+    for b, problems in plan.benchmarks.items():
+        if not problems:
+            raise BoundaryError(f"benchmark {b!r} has no problems; check its source and `limit`.")
+        record_problems(run, b, problems)
+    work = []
+    for model in plan.models:
+        template = _template(model)
+        tinfo = template.describe() if template is not None else {"name": "chat (server)", "fingerprint": "server"}
+        check_sampling_compatible(run, plan, model, tinfo)
+        units, have = [], 0
+        for bench_name, problems in plan.benchmarks.items():
+            prompts = {p.id: render_prompt(template, p) for p in problems}
+            u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks)
+            units += u
+            have += h
+        params = model.params
+        # the template's own stop strings (e.g. <|im_end|> for the Qwen chat format) apply too
+        params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
+            params.stop + tuple(getattr(template, "stop", ()) or ()))))
+        work.append(ModelWork(model, template, tinfo, params, units, have,
+                              {b: len(p) * plan.n for b, p in plan.benchmarks.items()}))
+    return work
+
+
+def default_unit_chunks(plan: SamplingPlan) -> int:
+    """Chunks per work unit: the spec's ``chunks_per_shard``, or about 1,024 samples."""
+    return plan.chunks_per_shard or max(1, 1024 // min(plan.chunk_size, plan.n))
+
+
 def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks: int | None = None,
                progress: Callable[[Progress], None] | None = None,
                backends: dict[str, Backend] | None = None) -> SampleSummary:
@@ -150,44 +286,30 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
         backends: already-built engines by model name (tests, or to reuse an engine across runs).
     """
     run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
-    run.add_models([m.name for m in plan.models])
-    run.set_model_info({m.name: dict(m.info) for m in plan.models})
-    run.add_benchmarks(list(plan.benchmarks))
-    batch_chunks = batch_chunks or plan.chunks_per_shard or max(1, 1024 // min(plan.chunk_size, plan.n))
-    for b, problems in plan.benchmarks.items():
-        if not problems:
-            raise BoundaryError(f"benchmark {b!r} has no problems; check its source and `limit`.")
-        record_problems(run, b, problems)
+    work = prepare(run, plan, unit_chunks=batch_chunks or default_unit_chunks(plan))
     per_model: dict[str, dict[str, int]] = {}
     new_total = skipped_total = 0
-    for model in plan.models:
-        template = _template(model)
-        tinfo = template.describe() if template is not None else {"name": "chat (server)", "fingerprint": "server"}
-        check_sampling_compatible(run, plan, model, tinfo)
-        plans = []
-        for bench_name, problems in plan.benchmarks.items():
-            prompts = {p.id: render_prompt(template, p) for p in problems}
-            existing = run.keys("samples", model.name, bench_name)
-            todo, have = plan_chunks(plan, model, bench_name, problems, prompts, existing)
-            plans.append((bench_name, todo, have, len(problems) * plan.n, existing))
-            skipped_total += have
-        if not any(p[1] for p in plans):
+    for w in work:
+        skipped_total += w.have
+        model = w.model
+        if not w.units:
             per_model[model.name] = {"new": 0}
             continue
-        params = model.params
-        # the template's own stop strings (e.g. <|im_end|> for the Qwen chat format) apply too
-        model_params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
-            params.stop + tuple(getattr(template, "stop", ()) or ()))))
         own = backends is None or model.name not in backends
         engine = (create_backend(model.engine) if backends is None or model.name not in backends
                   else backends[model.name])
+        new = 0
+        stored = {b: w.totals[b] - sum(u.samples for u in w.units if u.benchmark == b) for b in w.totals}
+        t0 = time.monotonic()
         try:
-            _record_model(run, plan, model, engine, tinfo)
-            new = 0
-            for bench_name, todo, have, total, existing in plans:
-                new += _draw(run, engine, model, bench_name, todo, have, total, existing, model_params, batch_chunks,
-                             progress, keep_token_logprobs=model.token_logprobs)
+            record_model(run, plan, model, engine.info(), w.template_info)
+            for u in w.units:
+                r = run_unit(run, engine, u, w.params, keep_token_logprobs=model.token_logprobs)
+                new += r.rows
+                stored[u.benchmark] += r.rows
+                if progress:
+                    progress(Progress(model.name, u.benchmark, stored[u.benchmark], w.totals[u.benchmark], r.rows,
+                                      r.tokens, time.monotonic() - t0))
         finally:
             if own:
                 engine.close()
@@ -198,11 +320,12 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
                          per_model=per_model)
 
 
-def _record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine: Backend, tinfo: dict) -> None:
+def record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine_info: dict, tinfo: dict) -> None:
+    """Record how ``model``'s samples are drawn (the driver does this, before any unit of the model runs)."""
     run.record_sampling(model.name, {        # the store keeps the largest n recorded
         "fingerprint": model.fingerprint, "seed": plan.seed, "params": dict(model.params_record), "n": plan.n,
         "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
-        "engine": engine.info(), "model": dict(model.record)})
+        "engine": engine_info, "model": dict(model.record)})
 
 
 def logprob_sum(logprobs) -> float | None:
@@ -253,33 +376,3 @@ def draw(engine: Backend, requests: Iterable[ChunkRequest], params: SamplingPara
         one()
 
 
-def _draw(run, engine, model, bench_name, todo, have, total, existing, params, batch_chunks, progress,
-          keep_token_logprobs: bool = True) -> int:
-    t0 = time.monotonic()
-    done, new_samples = have, 0
-
-    def write(unit: list[ChunkRequest], chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
-        nonlocal done, new_samples
-        rows: list[dict] = []
-        tokens = 0
-        for req, completions in chunks:
-            for i, c in enumerate(completions):
-                if (req.problem_id, req.first_index + i) in existing:
-                    continue                     # a partial chunk redrawn after raising n
-                rows.append({"model": model.name, "benchmark": bench_name, "problem_id": req.problem_id,
-                             "sample_index": req.first_index + i, "text": c.text,
-                             "finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens,
-                             "completion_tokens": c.completion_tokens, "seed": req.seed,
-                             "logprobs": list(c.logprobs) if c.logprobs is not None and keep_token_logprobs
-                             else None,
-                             "logprob_sum": logprob_sum(c.logprobs)})
-                tokens += c.completion_tokens or 0
-        if rows:                             # the shard is named by its unit: a retried unit replaces it
-            run.write("samples", pa.Table.from_pylist(rows), unit=sample_unit(model.name, bench_name, unit))
-        done += len(rows)
-        new_samples += len(rows)
-        if progress:
-            progress(Progress(model.name, bench_name, done, total, len(rows), tokens, time.monotonic() - t0))
-
-    draw(engine, todo, params, batch_chunks=batch_chunks, write=write, what=f"model {model.name}")
-    return new_samples
