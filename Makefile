@@ -22,12 +22,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The real engines the backend tests run: PyTorch's CPU build (torch==2.13.0 lies on this kind of
+# The real engines the backend tests run (and Ray, for the local multi-node cluster of tests/test_ray.py): PyTorch's CPU build (torch==2.13.0 lies on this kind of
 # machine's disk; a looser pin downloads a multi-GB CUDA build) and vLLM's CPU build, which pins
 # that torch. PyPI's torchvision/torchaudio break this torch, so they are removed.
 $(ENGINES): $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,vllm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,vllm,ray]"
 	-$(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
 	touch $(ENGINES)
 

@@ -163,26 +163,38 @@ def _sample_bar():
     return bar, update
 
 
-def _load_spec_and_run(spec_path: Path, run_dir: Path | None):
+def _load_spec_and_run(spec_path: Path, run_dir: Path | None, executor: str | None = None,
+                       address: str | None = None):
     from boundary.pipeline import default_run_dir
-    from boundary.spec import load_spec
+    from boundary.spec import ExecutorSpec, load_spec, parse_block
     spec = load_spec(spec_path)
+    if executor is not None or address is not None:     # the command line overrides the spec's executor block
+        block = spec.executor.model_dump()
+        block.update({k: v for k, v in (("kind", executor), ("address", address)) if v is not None})
+        spec = spec.model_copy(update={"executor": parse_block(ExecutorSpec, block, where="the command line",
+                                                               prefix="executor")})
     return spec, run_dir or default_run_dir(spec, spec_path)
 
 
 _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the spec's `run`, else runs/<spec name>).")
+_EXECUTOR = typer.Option(None, "--executor", help="Where sampling and verification run: local or ray "
+                         "(default: the spec's executor block, else local).")
+_ADDRESS = typer.Option(None, "--address", help="Ray cluster address: auto, ray://host:10001 or host:6379 "
+                        "(default: the spec's; none starts Ray on this machine).")
 
 
 @app.command()
 def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR,
-        no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis.")):
+        no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis."),
+        executor: str | None = _EXECUTOR, address: str | None = _ADDRESS):
     """Sample → verify → analyze → report. Run it again at any time to resume."""
-    run_command(spec, run_dir, no_report=no_report)
+    run_command(spec, run_dir, no_report=no_report, executor=executor, address=address)
 
 
-def run_command(spec: Path, run_dir: Path | None, *, no_report: bool) -> None:
+def run_command(spec: Path, run_dir: Path | None, *, no_report: bool, executor: str | None = None,
+                address: str | None = None) -> None:
     from boundary.pipeline import run_spec
-    s, rd = _load_spec_and_run(spec, run_dir)
+    s, rd = _load_spec_and_run(spec, run_dir, executor, address)
     err.print(f"run directory: [bold]{rd}[/]")
     bar, update = _sample_bar()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -205,14 +217,21 @@ def run_command(spec: Path, run_dir: Path | None, *, no_report: bool) -> None:
 
 
 @app.command()
-def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR):
+def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR,
+           executor: str | None = _EXECUTOR, address: str | None = _ADDRESS):
     """Only the sampling stage: draw every missing sample of the spec (resumable)."""
+    from boundary.executors import make_executor
     from boundary.pipeline import sample_spec
-    s, rd = _load_spec_and_run(spec, run_dir)
+    s, rd = _load_spec_and_run(spec, run_dir, executor, address)
     err.print(f"run directory: [bold]{rd}[/]")
     bar, update = _sample_bar()
-    with bar:
-        r = sample_spec(s, rd, progress=update)
+    ex = make_executor(s.executor.to_config())
+    try:
+        with bar:
+            r = sample_spec(s, rd, executor=ex, progress=update)
+    finally:
+        if ex is not None:
+            ex.shutdown()
     out.print(f"sample: {r.new_samples:,} new samples ({r.skipped_samples:,} already stored) in {r.run}")
 
 

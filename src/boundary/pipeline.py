@@ -11,8 +11,10 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from boundary.errors import BoundaryError
+from boundary.executors import make_executor
 from boundary.sampling.stage import SampleSummary, sample_run
 from boundary.spec import JudgeSpec, Spec, load_spec
 from boundary.store import Run
@@ -34,12 +36,16 @@ def default_run_dir(spec: Spec, spec_path: str | Path | None) -> Path:
     return Path("runs") / stem
 
 
-def sample_spec(spec: Spec, run: Run | str | Path, **kwargs) -> SampleSummary:
-    """The sample stage on a spec: read it into a :class:`~boundary.sampling.SamplingPlan`, then draw.
+def sample_spec(spec: Spec, run: Run | str | Path, *, executor: Any = None, **kwargs) -> SampleSummary:
+    """The sample stage on a spec: read it into a :class:`~boundary.sampling.SamplingPlan`, then draw —
+    here, or on the spec's executor (``executor:``; a built one may be passed).
 
     ``kwargs`` go to :func:`boundary.sampling.stage.sample_run` (``progress``, ``backends``, ``batch_chunks``).
     """
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    executor = executor or make_executor(spec.executor.to_config())
+    if executor is not None:
+        return executor.sample(run, spec.sampling_plan(), progress=kwargs.get("progress"))
     return sample_run(spec.sampling_plan(), run, **kwargs)
 
 
@@ -80,9 +86,18 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
 
     say = on_stage or (lambda stage, msg: None)
     run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
-    s = sample_spec(spec, run, progress=sample_progress)
-    say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
-    v = verify_run(run, spec.verify.to_config(), code_config=spec.verify.code.to_config(), progress=verify_progress)
+    executor = make_executor(spec.executor.to_config())
+    try:
+        s = sample_spec(spec, run, executor=executor, progress=sample_progress)
+        say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
+        configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config()}
+        if executor is not None:
+            v = executor.verify(run, configs, progress=verify_progress)
+        else:
+            v = verify_run(run, configs=configs, progress=verify_progress)
+    finally:
+        if executor is not None:
+            executor.shutdown()
     st = ", ".join(f"{k} {n:,}" for k, n in sorted(v.statuses.items())) or "nothing new"
     say("verify", f"{v.verified:,} samples verified ({v.distinct_checks:,} distinct checks): {st}")
     if spec.perplexity is not None:

@@ -38,6 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from boundary.errors import InputError
+from boundary.executors import ExecutorConfig
 from boundary.verify.code import CodeVerifyConfig
 from boundary.verify.math import MathVerifyConfig
 
@@ -178,7 +179,12 @@ if TYPE_CHECKING:
 
     class VerifySpec(_ConfigSpec):
         code: CodeVerifySpec = CodeVerifySpec()
+
+    class ExecutorSpec(_ConfigSpec):
+        kind: str = "local"
 else:
+    #: ``executor:`` — where the sample and verify stages run (``ExecutorConfig``; docs/scale-out.md).
+    ExecutorSpec = config_spec(ExecutorConfig, "ExecutorSpec")
     CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
     #: ``verify:`` — the math verifier's options (``MathVerifyConfig``) and, under ``code:``, the code sandbox's
     #: (``CodeVerifyConfig``).
@@ -302,6 +308,7 @@ class Spec(_Strict):
     benchmarks: list[BenchmarkSpec] = Field(min_length=1)
     sampling: SamplingSpec
     verify: VerifySpec = VerifySpec()
+    executor: ExecutorSpec = ExecutorSpec()
     analysis: AnalysisSpec = AnalysisSpec()
     judge: JudgeSpec | None = Field(None, description="LLM judge of reasoning validity (CoT-pass@k).")
     guess: GuessSpec | None = Field(None, description="Guessability filter (answer-only sampling).")

@@ -20,11 +20,18 @@ class FakeBackend(Backend):
     def __init__(self, model_spec):
         self.spec = model_spec
         self.delay = float(model_spec.engine_args.get("delay_s", 0.0))
+        self.fail_problem = model_spec.engine_args.get("fail_problem")     # this problem's chunks always fail
+        self.die_once = model_spec.engine_args.get("die_once_file")        # the process dies once (a crash)
         self.calls = 0
 
     def generate(self, requests, params):
         for req in requests:
             self.calls += 1
+            if self.fail_problem is not None and req.problem_id == str(self.fail_problem):
+                raise RuntimeError(f"the fake engine always fails on problem {req.problem_id}")
+            if self.die_once and not os.path.exists(self.die_once):
+                open(self.die_once, "w").close()
+                os._exit(1)                              # the engine's process dies mid-unit
             if self.delay:
                 time.sleep(self.delay)
             rng = random.Random(req.seed)

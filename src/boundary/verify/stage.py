@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -55,9 +56,51 @@ def iter_samples(run: Run, columns: list[str] = SAMPLE_COLUMNS, batch_size: int 
     yield from run.iter_batches("samples", columns, batch_size=batch_size)
 
 
+_KEY = ["model", "benchmark", "problem_id", "sample_index"]
+
+
+def _legacy_keys(run: Run, named: set[str], verdict_shards: dict[str, Path]) -> set[tuple]:
+    """Keys in verdict shards not named after a samples shard (written before the naming, or imported)."""
+    done: set[tuple] = set()
+    for v_shard in verdict_shards.values():
+        if v_shard.name not in named:
+            t = run.read_shard("verdicts", v_shard, _KEY)
+            done.update(zip(*(t[c].to_pylist() for c in t.column_names)))
+    return done
+
+
+def _graded(run: Run, shard: Path, n_rows: int, verdict_shards: dict[str, Path], done: set[tuple]) -> bool:
+    """Whether every row of a samples shard has its verdict: its own verdict shard holds as many rows
+    (with legacy verdicts counted). A samples shard rewritten with more rows after it was graded (a
+    retried unit) is not graded: grading it again replaces its verdict shard, never duplicates it."""
+    have = verdict_shards.get(shard.name)
+    if have is None:
+        return False
+    graded = run.shard_rows(have)
+    if graded < n_rows and done:                      # some of its rows may be graded in legacy shards
+        t = run.read_shard("samples", shard, _KEY)
+        graded += sum(k in done for k in zip(*(t[c].to_pylist() for c in t.column_names)))
+    return graded == n_rows
+
+
+def shards_to_verify(run: Run) -> list[tuple[str, int]]:
+    """(name, rows) of every samples shard whose samples are not all verified: the verify stage's
+    plan, from shard footers (keys are read only where legacy verdict shards exist)."""
+    sample_shards = run.shards("samples")
+    verdict_shards = {v.name: v for v in run.shards("verdicts")}
+    done = _legacy_keys(run, {s.name for s in sample_shards}, verdict_shards)
+    out = []
+    for shard in sample_shards:
+        n_rows = run.shard_rows(shard)
+        if not _graded(run, shard, n_rows, verdict_shards, done):
+            out.append((shard.name, n_rows))
+    return out
+
+
 def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = None, *, code_config: Any = None,
                configs: Mapping[str, Any] | None = None, flush_every: int = 20_000,
-               progress: Callable[[int], None] | None = None) -> VerifySummary:
+               progress: Callable[[int], None] | None = None, shards: Sequence[str] | None = None,
+               record: bool = True) -> VerifySummary:
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
 
     Each problem's task kind (``metadata["kind"]``, default ``math``) names a registered
@@ -65,9 +108,14 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     sandbox, the organism's Countdown, or a plugin's kind. ``configs`` maps a kind to its verifier's
     config (``{"math": MathVerifyConfig(...), "code": CodeVerifyConfig(...)}``); ``config`` and
     ``code_config`` are shorthands for those two. One verifier per kind lives for the whole stage.
+
+    ``shards`` restricts the stage to those samples shards (by file name) and ``record=False`` leaves
+    the manifest alone and the temporaries of others alone: how an executor's worker grades its
+    share while the driver owns the manifest (:mod:`boundary.executors`).
     """
     run = run if isinstance(run, Run) else Run(run)
-    run.remove_stale_temporaries()
+    if record:
+        run.remove_stale_temporaries()
     kind_configs = dict(configs or {})
     if config is not None:
         kind_configs["math"] = config
@@ -80,12 +128,15 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     # their keys are collected, to skip those samples.
     sample_shards = run.shards("samples")
     named = {s.name for s in sample_shards}
+    if shards is not None:
+        wanted = set(shards)
+        missing = wanted - named
+        if missing:
+            raise StoreError(f"{run.path}: no samples shard named {sorted(missing)[:3]}; the shards to verify must "
+                             "be among run.shards('samples').")
+        sample_shards = [s for s in sample_shards if s.name in wanted]
     verdict_shards = {v.name: v for v in run.shards("verdicts")}
-    done: set[tuple] = set()
-    for v_shard in verdict_shards.values():
-        if v_shard.name not in named:
-            t = run.read_shard("verdicts", v_shard, ["model", "benchmark", "problem_id", "sample_index"])
-            done.update(zip(*(t[c].to_pylist() for c in t.column_names)))
+    done = _legacy_keys(run, named, verdict_shards)
     statuses: Counter = Counter()
     verified = skipped = 0
     bufs: dict[str, tuple[list, list]] = {}            # kind -> (shard name + key per item, items)
@@ -127,19 +178,11 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     try:
         for shard in sample_shards:
             n_rows = run.shard_rows(shard)
-            have = verdict_shards.get(shard.name)
-            if have is not None:
-                graded = run.shard_rows(have)
-                if graded < n_rows and done:          # some of its rows may be graded in legacy shards
-                    t = run.read_shard("samples", shard, ["model", "benchmark", "problem_id", "sample_index"])
-                    graded += sum(k in done for k in zip(*(t[c].to_pylist() for c in t.column_names)))
-                if graded == n_rows:
-                    skipped += n_rows                 # graded whole (the common case reads no key at all)
-                    if progress:
-                        progress(n_rows)
-                    continue
-                # else: the samples shard was rewritten with more rows after it was graded (a retried
-                # unit); grade it again, and its verdict shard is replaced, never duplicated
+            if _graded(run, shard, n_rows, verdict_shards, done):
+                skipped += n_rows                     # graded whole (the common case reads no key at all)
+                if progress:
+                    progress(n_rows)
+                continue
             pending[shard.name] = {c: [] for c in columns}
             for batch in run.read_shard("samples", shard, SAMPLE_COLUMNS).to_batches(max_chunksize=4096):
                 cols = batch.to_pydict()
@@ -169,9 +212,11 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
         for e in engines.values():
             e.close()
     verifier_names = {k: e.name for k, e in engines.items()}
-    errors = run.read("verdicts", ["status"]).filter(pa.compute.equal(pa.compute.field("status"), "error")).num_rows
-    run.mark_stage("verify", verifiers=verifier_names, verified=verified, complete=errors == 0,
-                   unresolved_errors=errors)
+    if record:
+        errors = run.read("verdicts", ["status"]).filter(
+            pa.compute.equal(pa.compute.field("status"), "error")).num_rows
+        run.mark_stage("verify", verifiers=verifier_names, verified=verified, complete=errors == 0,
+                       unresolved_errors=errors)
     default_name = (config or kind_configs.get("math") or MathVerifyConfig()).verifier
     return VerifySummary(run=str(run.path), verified=verified, skipped=skipped, statuses=dict(statuses),
                          distinct_checks=checks, verifier="; ".join(verifier_names.values()) or default_name)

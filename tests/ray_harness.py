@@ -1,0 +1,194 @@
+"""Runs a Ray scenario on a local multi-node cluster; tests/test_ray.py starts it inside a network
+namespace that has only loopback (`unshare -n`), so no traffic can leave the machine.
+
+    python tests/ray_harness.py SCENARIO OUT_DIR    → OUT_DIR/result.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("BOUNDARY_PLUGINS", "tests.helpers.fake_backend")
+os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+
+AIME = str(ROOT / "tests" / "data" / "math" / "aime24.jsonl")
+
+
+def spec(n=16, engine_args=None, executor=None, models=("base", "rl"), limit=6):
+    from boundary.spec import parse_spec
+    return parse_spec({
+        "seed": 0, "template": "qwen-boxed",
+        "models": [{"name": m, "backend": "fake", "path": "none", "engine_args": dict(engine_args or {})}
+                   for m in models],
+        "benchmarks": [{"name": "aime24", "source": AIME, "limit": limit}],
+        "sampling": {"n": n, "chunk_size": 4, "max_tokens": 64},
+        "verify": {"workers": 1},
+        "executor": executor or {"kind": "local"}})
+
+
+def table(run_dir, name, cols):
+    from boundary.store import Run
+    t = Run(run_dir).read(name, cols)
+    return sorted(tuple(r[c] for c in cols) for r in t.to_pylist())
+
+
+SAMPLE_COLS = ["model", "benchmark", "problem_id", "sample_index", "text", "seed", "finish_reason",
+               "prompt_tokens", "completion_tokens"]
+VERDICT_COLS = ["model", "benchmark", "problem_id", "sample_index", "status", "extracted"]
+
+
+def stage(run_dir, s, executor=None):
+    """sample + verify of spec ``s`` into ``run_dir`` (the pipeline's first two stages)."""
+    from boundary.executors import make_executor
+    from boundary.pipeline import sample_spec
+    from boundary.store import Run
+    from boundary.verify import verify_run
+    run = Run.create(run_dir, spec=s.model_dump(mode="json"))
+    ex = executor if executor is not None else make_executor(s.executor.to_config())
+    r = sample_spec(s, run, executor=ex)
+    configs = {"math": s.verify.to_config()}
+    v = ex.verify(run, configs) if ex is not None else verify_run(run, configs=configs)
+    return r, v, ex
+
+
+def main(scenario: str, out: Path) -> None:
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from boundary.errors import BoundaryError
+    from boundary.executors import ExecutorConfig
+    from boundary.executors.ray import RayExecutor
+    t0 = time.time()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    nodes = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    cluster.wait_for_nodes()
+    result: dict = {"cluster_s": round(time.time() - t0, 1)}
+    cfg = {"kind": "ray", "address": cluster.address, "unit_samples": 8, "replicas": 2, "max_retries": 2}
+    try:
+        if scenario == "equivalence":
+            stage(out / "local", spec())
+            ex = RayExecutor(ExecutorConfig(**cfg))
+            r, v, _ = stage(out / "ray", spec(executor=cfg), ex)
+            result["ray_new"], result["ray_verified"] = r.new_samples, v.verified
+            result["nodes_sampling"] = sorted(ex.sample_stats.per_node.values())
+            for name, cols in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)):
+                a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
+                result[f"{name}_equal"] = a == b
+                result[f"{name}_rows"] = len(b)
+                result[f"{name}_distinct"] = len({x[:4] for x in b})
+            # half local, then finished on Ray (n 8 → 16), and the reverse
+            stage(out / "mixed", spec(n=8))
+            stage(out / "mixed", spec(n=16, executor=cfg), ex)
+            stage(out / "mixed2", spec(n=8, executor=cfg), ex)
+            stage(out / "mixed2", spec(n=16))
+            for d in ("mixed", "mixed2"):
+                rows = table(out / d, "samples", SAMPLE_COLS)
+                result[f"{d}_equal"] = rows == table(out / "local", "samples", SAMPLE_COLS)
+                v = table(out / d, "verdicts", VERDICT_COLS)
+                result[f"{d}_verdicts_equal"] = v == table(out / "local", "verdicts", VERDICT_COLS)
+            r, v, _ = stage(out / "ray", spec(executor=cfg), ex)       # a finished run: nothing to do
+            result["rerun_new"], result["rerun_verified"] = r.new_samples, v.verified
+        elif scenario == "faults":
+            ex = RayExecutor(ExecutorConfig(**cfg))
+            # an engine whose process dies once: the actor restarts, the unit is retried
+            flag = out / "died"
+            r, v, _ = stage(out / "die", spec(engine_args={"die_once_file": str(flag)}, executor=cfg), ex)
+            rows = table(out / "die", "samples", SAMPLE_COLS)
+            result["die_flag"] = flag.exists()
+            result["die_rows"], result["die_distinct"] = len(rows), len({x[:4] for x in rows})
+            result["die_retries"] = ex.sample_stats.retries
+            # a unit that always fails: reported after the retries, the rest is stored
+            try:
+                stage(out / "fail", spec(engine_args={"fail_problem": "61"}, executor=cfg, models=("base",)), ex)
+                result["fail_error"] = None
+            except BoundaryError as e:
+                result["fail_error"] = str(e)
+            rows = table(out / "fail", "samples", SAMPLE_COLS)
+            result["fail_rows"], result["fail_problems"] = len(rows), sorted({x[2] for x in rows})
+            tmp = [p.name for p in (out / "fail").rglob(".*.tmp")]
+            result["fail_temps"] = tmp
+        elif scenario == "node_crash":
+            import psutil
+            linger = out / "linger"
+            linger.mkdir()
+            os.environ["BOUNDARY_TEST_LINGER_DIR"] = str(linger)
+            os.environ["BOUNDARY_PLUGINS"] = "tests.helpers.fake_backend,tests.helpers.ray_linger"
+            ray.init(address=cluster.address, runtime_env={"env_vars": {
+                "BOUNDARY_PLUGINS": os.environ["BOUNDARY_PLUGINS"], "PYTHONPATH": os.environ["PYTHONPATH"],
+                "BOUNDARY_TEST_LINGER_DIR": str(linger)}}, logging_level=40, log_to_driver=False)
+            ex = RayExecutor(ExecutorConfig(**cfg))
+            import threading
+            box: dict = {}
+
+            def go():
+                try:
+                    box["r"] = stage(out / "crash", spec(executor=cfg), ex)
+                except BaseException as e:          # noqa: BLE001 - reported below
+                    box["e"] = repr(e)
+            th = threading.Thread(target=go)
+            th.start()
+            deadline = time.time() + 240
+            marker = None
+            while time.time() < deadline and marker is None:
+                found = list(linger.glob("written-*"))
+                marker = found[0] if found else None
+                time.sleep(0.2)
+            result["marker"] = marker is not None
+            if marker is not None:
+                pid = int(marker.read_text())
+                victim = next(n for n in nodes if psutil.Process(pid).ppid() and _in_tree(psutil, n, pid))
+                procs = [psutil.Process(p) for p in _node_pids(victim)]
+                kids = [c for p in procs for c in _children(p)]
+                for p in procs + kids:
+                    try:
+                        p.kill()
+                    except psutil.NoSuchProcess:
+                        pass
+                cluster.remove_node(victim, allow_graceful=False)
+                cluster.add_node(num_cpus=1)                  # a replacement node
+            th.join(timeout=600)
+            result["error"] = box.get("e")
+            rows = table(out / "crash", "samples", SAMPLE_COLS)
+            result["crash_rows"], result["crash_distinct"] = len(rows), len({x[:4] for x in rows})
+            v = table(out / "crash", "verdicts", VERDICT_COLS)
+            result["crash_verdicts"], result["crash_verdicts_distinct"] = len(v), len({x[:4] for x in v})
+            result["crash_temps"] = [p.name for p in (out / "crash").rglob(".*.tmp")]
+            result["crash_retries"] = ex.sample_stats.retries
+    finally:
+        try:
+            ray.shutdown()
+        finally:
+            cluster.shutdown()
+    (out / "result.json").write_text(json.dumps(result, indent=1))
+
+
+def _node_pids(node):
+    return [p.process.pid for procs in node.all_processes.values() for p in procs if p.process is not None]
+
+
+def _children(p):
+    try:
+        return p.children(recursive=True)
+    except Exception:
+        return []
+
+
+def _in_tree(psutil, node, pid):
+    for root in _node_pids(node):
+        try:
+            if pid == root or pid in {c.pid for c in psutil.Process(root).children(recursive=True)}:
+                return True
+        except psutil.NoSuchProcess:
+            continue
+    return False
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]))
