@@ -138,3 +138,11 @@ def test_cli_bad_input_is_one_line():
     r = boundary("--gpus-per-node", 0)
     assert r.returncode == 2
     assert "gpus_per_node=0" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_docs_show_the_current_output():
+    """docs/scale-out.md works the sweep through with the command's output; it must not drift."""
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scale-out.md").read_text(encoding="utf-8")
+    assert format_estimate(ClusterWorkload()) in doc, (
+        "docs/scale-out.md's `boundary plan-cluster` output is stale: paste the command's output again")

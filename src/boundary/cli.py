@@ -12,6 +12,7 @@
     boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
     boundary info R                            boundary.Run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
+    boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
 
 Plugins add commands (``register_commands(app)``, docs/plugins.md): the model organism adds
 ``boundary demo`` and ``boundary organism train``. ``docs/cli.md`` has every command's help.
