@@ -12,6 +12,7 @@
     boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
     boundary info R                            boundary.Run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
+    boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
 
 Plugins add commands (``register_commands(app)``, docs/plugins.md): the model organism adds
 ``boundary demo`` and ``boundary organism train``. ``docs/cli.md`` has every command's help.
@@ -532,6 +533,59 @@ def guess(spec: Path = typer.Argument(..., help="Experiment spec (YAML); its `gu
     out.print(f"guess: {sres.new_samples:,} new answer-only samples, {vres.verified:,} verified; "
               f"{flags['guessable']} problems guessable (0 < accuracy < threshold), {flags['direct']} answered "
               f"directly, of {len({(r.benchmark, r.problem_id) for r in rows})}")
+
+
+def _workload_options() -> dict[str, typing.Any]:
+    """One option per ClusterWorkload field: its default, its help and where its value comes from."""
+    import dataclasses
+
+    from boundary.scaleout import ClusterWorkload
+    options = {}
+    for f in dataclasses.fields(ClusterWorkload):
+        m = f.metadata
+        default = list(f.default) if isinstance(f.default, tuple) else f.default
+        label = "" if m["kind"] == "plan" else f" ({m['kind']}: {m['source']})"
+        options[f.name] = typer.Option(default, f"--{f.name.replace('_', '-')}", help=f"{m['help']}{label}.")
+    return options
+
+
+_WORKLOAD = _workload_options()
+
+
+@app.command("plan-cluster")
+def plan_cluster(
+    problems: list[int] = _WORKLOAD["problems"],
+    n: int = _WORKLOAD["n"],
+    checkpoints: int = _WORKLOAD["checkpoints"],
+    nodes: int = _WORKLOAD["nodes"],
+    gpus_per_node: int = _WORKLOAD["gpus_per_node"],
+    unit_samples: int = _WORKLOAD["unit_samples"],
+    in_flight: int = _WORKLOAD["in_flight"],
+    verify_cores: int = _WORKLOAD["verify_cores"],
+    verify_cpus: int = _WORKLOAD["verify_cpus"],
+    mean_tokens: float = _WORKLOAD["mean_tokens"],
+    tokens_per_s: float = _WORKLOAD["tokens_per_s"],
+    efficiency: float = _WORKLOAD["efficiency"],
+    engine_load_s: float = _WORKLOAD["engine_load_s"],
+    failure_rate: float = _WORKLOAD["failure_rate"],
+    bytes_per_1k_tokens: float = _WORKLOAD["bytes_per_1k_tokens"],
+    verify_rate: float = _WORKLOAD["verify_rate"],
+    task_cpu_ms: float = _WORKLOAD["task_cpu_ms"],
+    task_wall_ms: float = _WORKLOAD["task_wall_ms"],
+):
+    """Estimate a study on a cluster: wall time, GPU-hours, shards, bytes, driver tasks, failure cost.
+
+    The defaults are issue 12's sweep: 100 checkpoints x six math benchmarks x n = 1024 on 64 x 8 GPUs.
+    Repeat --problems once per benchmark. The formulas and the worked sweep: docs/scale-out.md.
+    Inputs are labelled plan, measured (with the source), assumed, or given (a default you changed)."""
+    from boundary.scaleout import ClusterWorkload, format_estimate
+    w = ClusterWorkload(problems=tuple(problems), n=n, checkpoints=checkpoints, nodes=nodes,
+                        gpus_per_node=gpus_per_node, unit_samples=unit_samples, in_flight=in_flight,
+                        verify_cores=verify_cores, verify_cpus=verify_cpus, mean_tokens=mean_tokens,
+                        tokens_per_s=tokens_per_s, efficiency=efficiency, engine_load_s=engine_load_s,
+                        failure_rate=failure_rate, bytes_per_1k_tokens=bytes_per_1k_tokens,
+                        verify_rate=verify_rate, task_cpu_ms=task_cpu_ms, task_wall_ms=task_wall_ms)
+    typer.echo(format_estimate(w))
 
 
 def _load_plugins() -> None:
