@@ -255,3 +255,22 @@ def test_every_verify_option_is_declared_once_and_reachable_from_spec_and_cli():
             cli = verify_block([f"{prefix}{f.name}={value}"])
             got = cli.code.to_config() if prefix else cli.to_config()
             assert getattr(got, f.name) == value, f.name
+
+
+def test_executor_block_and_a_clear_line_without_ray(monkeypatch):
+    """executor: {kind: ray} without Ray installed: one line naming the extra; bad fields name the field."""
+    import sys as _sys
+
+    from boundary.errors import BoundaryError
+    from boundary.executors import make_executor
+    spec = parse_spec({**good(), "executor": {"kind": "ray", "address": "auto", "replicas": 2}})
+    cfg = spec.executor.to_config()
+    assert (cfg.kind, cfg.address, cfg.replicas) == ("ray", "auto", 2)
+    assert make_executor(parse_spec(good()).executor.to_config()) is None       # local: this process
+    monkeypatch.setitem(_sys.modules, "ray", None)                               # as if not installed
+    with pytest.raises(BoundaryError, match=r"pip install 'boundary\[ray\]'"):
+        make_executor(cfg)
+    with pytest.raises(InputError, match="executor.kind: kind must be one of"):
+        parse_spec({**good(), "executor": {"kind": "slurm"}})
+    with pytest.raises(InputError, match="executor.replicas"):
+        parse_spec({**good(), "executor": {"kind": "ray", "replicas": 0}})
