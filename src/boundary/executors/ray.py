@@ -57,8 +57,18 @@ class UnitFailure:
 @dataclass
 class _Stats:
     per_node: dict[str, int] = field(default_factory=dict)
+    """Rows done per node."""
     retries: int = 0
     failures: list[UnitFailure] = field(default_factory=list)
+    busy: list[tuple[float, float]] = field(default_factory=list)
+    """(start, end) wall-clock times of the tasks: Σ busy / span is the effective parallelism."""
+
+    @property
+    def parallelism(self) -> float:
+        if not self.busy:
+            return 0.0
+        span = max(e for _, e in self.busy) - min(s for s, _ in self.busy)
+        return sum(e - s for s, e in self.busy) / span if span > 0 else 0.0
 
 
 def _node() -> str:
@@ -117,10 +127,12 @@ class _EngineActor:
         self.engine.close()
 
 
-def _verify_task(run_path: str, shard: str, configs: Mapping[str, Any]) -> tuple[VerifySummary, str]:
+def _verify_task(run_path: str, shard: str, configs: Mapping[str, Any]
+                 ) -> tuple[VerifySummary, str, float, float]:
     from boundary.verify.stage import verify_run
+    start = time.time()
     s = verify_run(run_path, configs=configs, shards=[shard], record=False)
-    return s, _node()
+    return s, _node(), start, time.time()
 
 
 class RayExecutor:
@@ -309,7 +321,8 @@ class RayExecutor:
             for ref in ready:
                 name, rows = pending.pop(ref)
                 try:
-                    s, node = ray.get(ref)
+                    s, node, start, end = ray.get(ref)
+                    stats.busy.append((start, end))
                 except Exception as e:
                     stats.failures.append(UnitFailure(f"verification of samples shard {name}",
                                                       self.config.max_retries + 1, _short(e)))
