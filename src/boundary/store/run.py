@@ -625,6 +625,7 @@ class Run:
             raise StoreError(f"cannot read the {table} shards of {self.path}: {e}") from e
         if not t.num_rows:
             return empty
+        t = t.combine_chunks()                    # one chunk per shard otherwise: the kernels pay per chunk
         per = t.group_by("problem_id").aggregate([("sample_index", "count_distinct")])
         whole = pc.equal(per["sample_index_count_distinct"], n)
         complete = frozenset(per.filter(whole)["problem_id"].to_pylist())
