@@ -25,8 +25,9 @@ import dataclasses
 import math
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -36,7 +37,7 @@ from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.seeds import derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
-from boundary.store import Run, unit_name
+from boundary.store import Run, StoredChunks, unit_name
 from boundary.tasks import get_kind, kind_name
 
 
@@ -114,22 +115,32 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
 
 
 def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
-                existing: set[tuple[str, int]]) -> tuple[list[ChunkRequest], int]:
+                existing: StoredChunks | Collection[tuple[str, int]]) -> tuple[list[ChunkRequest], int]:
     """Chunk requests still to draw, and the number of samples already stored.
 
     Chunk j covers indices ``j*chunk_size .. min((j+1)*chunk_size, n) - 1``. When n is not a
     multiple of chunk_size the last chunk is partial; raising n later redraws that chunk with its
     seed, and only its missing indices are stored (stored samples are never replaced).
+    ``existing`` is what is stored: :meth:`Run.stored_chunks` (per-chunk counts), or a collection
+    of (problem_id, sample_index) keys.
     """
     cs, n = plan.chunk_size, plan.n
+    stored = (existing if isinstance(existing, StoredChunks)
+              else StoredChunks.from_keys(existing, chunk_size=cs, n=n))
+    if (stored.chunk_size, stored.n) != (cs, n):
+        raise ValueError(f"stored chunks were counted for chunk_size={stored.chunk_size}, n={stored.n}; the plan "
+                         f"has chunk_size={cs}, n={n}. Count them with the plan's (Run.stored_chunks).")
     todo, have = [], 0
     for p in problems:
+        if p.id in stored.complete:
+            have += n
+            continue
         for j in range(-(-n // cs)):
             first = j * cs
             size = min(cs, n - first)
-            stored = sum((p.id, i) in existing for i in range(first, first + size))
-            have += stored
-            if stored == size:
+            got = stored.stored(p.id, j)
+            have += got
+            if got == size:
                 continue
             prompt = prompts[p.id]
             todo.append(ChunkRequest(
@@ -165,15 +176,22 @@ class WorkUnit:
 
 
 def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
-               *, unit_chunks: int) -> tuple[list[WorkUnit], int]:
-    """The work units still to draw for one model and benchmark, and the samples already stored."""
-    existing = run.keys("samples", model.name, bench_name)
-    todo, have = plan_chunks(plan, model, bench_name, problems, prompts, existing)
+               *, unit_chunks: int, index: Mapping[tuple[str, str], Sequence[Path]] | None = None,
+               ) -> tuple[list[WorkUnit], int]:
+    """The work units still to draw for one model and benchmark, and the samples already stored.
+
+    What is stored is counted per chunk by Arrow (:meth:`Run.stored_chunks`), never as a set of
+    every key. ``index`` (:meth:`Run.shard_keys` of the samples, made once for a whole plan)
+    limits the read to this pair's shards.
+    """
+    shards = None if index is None else index.get((model.name, bench_name), ())
+    stored = run.stored_chunks("samples", model.name, bench_name, chunk_size=plan.chunk_size, n=plan.n,
+                               shards=shards)
+    todo, have = plan_chunks(plan, model, bench_name, problems, prompts, stored)
     units = []
     for s in range(0, len(todo), unit_chunks):
         chunks = tuple(todo[s:s + unit_chunks])
-        skip = frozenset(k for c in chunks for k in ((c.problem_id, c.first_index + i) for i in range(c.n))
-                         if k in existing)
+        skip = frozenset((c.problem_id, i) for c in chunks for i in stored.indices(c.problem_id, c.chunk_index))
         units.append(WorkUnit(model.name, bench_name, chunks, skip))
     return units, have
 
@@ -252,6 +270,7 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
             raise BoundaryError(f"benchmark {b!r} has no problems; check its source and `limit`.")
         record_problems(run, b, problems)
     work = []
+    index = run.shard_keys("samples")           # which shards hold each (model, benchmark): footers, once
     for model in plan.models:
         template = _template(model)
         tinfo = template.describe() if template is not None else {"name": "chat (server)", "fingerprint": "server"}
@@ -259,7 +278,8 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         units, have = [], 0
         for bench_name, problems in plan.benchmarks.items():
             prompts = {p.id: render_prompt(template, p) for p in problems}
-            u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks)
+            u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks,
+                              index=index)
             units += u
             have += h
         params = model.params

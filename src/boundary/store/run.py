@@ -28,7 +28,9 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as _field
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +140,63 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@dataclass(frozen=True)
+class StoredChunks:
+    """What one (model, benchmark) already has in a table, chunk by chunk (:meth:`Run.stored_chunks`).
+
+    Sample indices ``0 .. n-1`` fall in chunks of ``chunk_size``: chunk j holds
+    ``j*chunk_size .. min((j+1)*chunk_size, n) - 1``. Stored indices outside ``0 .. n-1`` are not
+    counted. It holds counts, not keys: the problems stored whole, a count per chunk of the other
+    problems, and the stored indices only of chunks that are partly stored (rare: the last chunk
+    after raising n, or a store written outside boundary's units).
+    """
+
+    chunk_size: int
+    n: int
+    complete: frozenset[str] = frozenset()
+    """Problems whose n indices are all stored."""
+    counts: Mapping[tuple[str, int], int] = _field(default_factory=dict)
+    """(problem_id, chunk) -> distinct indices stored, for the chunks with any, of problems not complete."""
+    partial: Mapping[tuple[str, int], frozenset[int]] = _field(default_factory=dict)
+    """(problem_id, chunk) -> its stored indices, for chunks neither empty nor full."""
+
+    def size(self, chunk: int) -> int:
+        """Indices in ``chunk`` (the last chunk is smaller when n is not a multiple of chunk_size)."""
+        return max(0, min(self.chunk_size, self.n - chunk * self.chunk_size))
+
+    def stored(self, problem_id: str, chunk: int) -> int:
+        """How many of ``chunk``'s indices are stored for ``problem_id``."""
+        if problem_id in self.complete:
+            return self.size(chunk)
+        return self.counts.get((problem_id, chunk), 0)
+
+    def indices(self, problem_id: str, chunk: int) -> frozenset[int]:
+        """The stored indices of one chunk of ``problem_id``."""
+        got = self.stored(problem_id, chunk)
+        if got == 0:
+            return frozenset()
+        first = chunk * self.chunk_size
+        if got == self.size(chunk):
+            return frozenset(range(first, first + got))
+        return self.partial[(problem_id, chunk)]
+
+    @classmethod
+    def from_keys(cls, keys: Iterable[tuple[str, int]], *, chunk_size: int, n: int) -> StoredChunks:
+        """The same counts from stored (problem_id, sample_index) pairs (small stores, tests)."""
+        per: dict[tuple[str, int], set[int]] = {}
+        for pid, i in keys:
+            if 0 <= i < n:
+                per.setdefault((pid, i // chunk_size), set()).add(i)
+        base = cls(chunk_size, n)
+        by_problem: dict[str, int] = {}
+        for (pid, _), got in per.items():
+            by_problem[pid] = by_problem.get(pid, 0) + len(got)
+        complete = frozenset(p for p, c in by_problem.items() if c == n)
+        counts = {k: len(v) for k, v in per.items() if k[0] not in complete}
+        partial = {k: frozenset(v) for k, v in per.items() if k[0] not in complete and len(v) < base.size(k[1])}
+        return cls(chunk_size, n, complete, counts, partial)
 
 
 class Run:
@@ -484,6 +543,9 @@ class Run:
     def keys(self, table: str, model: str, benchmark: str, *, scorer: str | None = None) -> set[tuple[str, int]]:
         """(problem_id, sample_index) pairs already stored for one model and benchmark (for resume).
 
+        A Python set of every key of the pair (~165 bytes a key): for small tables. The sample
+        stage plans with :meth:`stored_chunks` instead.
+
         ``scorer`` restricts the ``perplexity`` table to one scoring model.
         """
         where = (pc.field("model") == model) & (pc.field("benchmark") == benchmark)
@@ -491,6 +553,99 @@ class Run:
             where = where & (pc.field("scorer") == scorer)
         t = self.read(table, ["problem_id", "sample_index"], filter=where)
         return set(zip(t.column("problem_id").to_pylist(), t.column("sample_index").to_pylist()))
+
+    def shard_keys(self, table: str) -> dict[tuple[str, str], list[Path]]:
+        """(model, benchmark) -> the shards of ``table`` that hold rows of it, oldest first.
+
+        Read from the shards' footers: a shard whose statistics give one model and one benchmark
+        (every shard a work unit writes) is not opened further; only the others (imports, older
+        shards holding several) have their two columns read. Planning reads each (model,
+        benchmark)'s own shards instead of scanning the whole table once per pair.
+        """
+        out: dict[tuple[str, str], list[Path]] = {}
+        for shard in self.shards(table):
+            for pair in self._shard_pairs(table, shard):
+                out.setdefault(pair, []).append(shard)
+        return out
+
+    def _shard_pairs(self, table: str, shard: Path) -> list[tuple[str, str]]:
+        try:
+            meta = pq.read_metadata(shard)
+            if meta.num_rows == 0:
+                return []
+            names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+            if "model" in names and "benchmark" in names:
+                cols = names.index("model"), names.index("benchmark")
+                pairs = set()
+                for r in range(meta.num_row_groups):
+                    rg = meta.row_group(r)
+                    if rg.num_rows == 0:
+                        continue
+                    pair = []
+                    for c in cols:
+                        st = rg.column(c).statistics
+                        if (st is None or not st.has_min_max or not isinstance(st.min, str)
+                                or st.min != st.max):
+                            break
+                        pair.append(st.min)
+                    else:
+                        pairs.add((pair[0], pair[1]))
+                        continue
+                    break                         # a row group with several: read the columns
+                else:
+                    return sorted(pairs)
+            t = self._shard_dataset(table, shard).to_table(columns=["model", "benchmark"])
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
+                             "(the stage that wrote it redraws its rows on resume).") from e
+        g = t.group_by(["model", "benchmark"]).aggregate([])
+        return sorted(zip(g["model"].to_pylist(), g["benchmark"].to_pylist()))
+
+    def stored_chunks(self, table: str, model: str, benchmark: str, *, chunk_size: int, n: int,
+                      shards: Sequence[Path] | None = None) -> StoredChunks:
+        """What ``table`` holds of one model and benchmark, per chunk of ``chunk_size`` indices below n.
+
+        Arrow does the counting (distinct indices per problem, then per chunk of the problems not
+        complete); only partly stored chunks have their indices listed. Memory is this pair's two
+        key columns, never a Python set of every key. ``shards`` limits the read to the shards
+        :meth:`shard_keys` lists for the pair (default: every shard, filtered).
+        """
+        if chunk_size < 1 or n < 1:
+            raise ValueError(f"chunk_size and n must be >= 1, got chunk_size={chunk_size}, n={n}.")
+        empty = StoredChunks(chunk_size, n)
+        files = self.shards(table) if shards is None else list(shards)
+        if not files:
+            return empty
+        where = ((pc.field("model") == model) & (pc.field("benchmark") == benchmark)
+                 & (pc.field("sample_index") >= 0) & (pc.field("sample_index") < n))
+        try:
+            dataset = ds.dataset([str(f) for f in files], format="parquet", schema=S.TABLES[table])
+            t = dataset.to_table(columns=["problem_id", "sample_index"], filter=where)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the {table} shards of {self.path}: {e}") from e
+        if not t.num_rows:
+            return empty
+        t = t.combine_chunks()                    # one chunk per shard otherwise: the kernels pay per chunk
+        per = t.group_by("problem_id").aggregate([("sample_index", "count_distinct")])
+        whole = pc.equal(per["sample_index_count_distinct"], n)
+        complete = frozenset(per.filter(whole)["problem_id"].to_pylist())
+        rest = per.filter(pc.invert(whole))["problem_id"]
+        if not len(rest):
+            return StoredChunks(chunk_size, n, complete)
+        t = t.filter(pc.is_in(t["problem_id"], value_set=rest))
+        t = t.append_column("chunk", pc.divide(t["sample_index"], pa.scalar(chunk_size, pa.int32())))
+        g = t.group_by(["problem_id", "chunk"]).aggregate([("sample_index", "count_distinct")])
+        counts = dict(zip(zip(g["problem_id"].to_pylist(), g["chunk"].to_pylist()),
+                          g["sample_index_count_distinct"].to_pylist()))
+        partial_keys = {k for k, c in counts.items() if c < empty.size(k[1])}
+        partial: dict[tuple[str, int], set[int]] = {k: set() for k in partial_keys}
+        if partial_keys:
+            rows = t.filter(pc.is_in(t["problem_id"], value_set=pa.array(sorted({k[0] for k in partial_keys}))))
+            for pid, i, j in zip(rows["problem_id"].to_pylist(), rows["sample_index"].to_pylist(),
+                                 rows["chunk"].to_pylist()):
+                if (pid, j) in partial:
+                    partial[(pid, j)].add(i)
+        return StoredChunks(chunk_size, n, complete, counts, {k: frozenset(v) for k, v in partial.items()})
 
     def counts(self) -> pa.Table:
         """Per-problem sample and correct counts: (model, benchmark, problem_id, n, correct).
