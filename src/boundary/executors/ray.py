@@ -127,11 +127,17 @@ class _EngineActor:
         self.engine.close()
 
 
+#: Verifiers of this worker process, by (kind, config): their worker pools and caches stay warm
+#: across the verification tasks Ray sends to the same process.
+_VERIFIERS: dict[str, dict[str, Any]] = {}
+
+
 def _verify_task(run_path: str, shard: str, configs: Mapping[str, Any]
                  ) -> tuple[VerifySummary, str, float, float]:
     from boundary.verify.stage import verify_run
     start = time.time()
-    s = verify_run(run_path, configs=configs, shards=[shard], record=False)
+    cache = _VERIFIERS.setdefault(repr(sorted(configs.items())), {})
+    s = verify_run(run_path, configs=configs, shards=[shard], record=False, verifiers=cache)
     return s, _node(), start, time.time()
 
 

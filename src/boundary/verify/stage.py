@@ -100,7 +100,7 @@ def shards_to_verify(run: Run) -> list[tuple[str, int]]:
 def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = None, *, code_config: Any = None,
                configs: Mapping[str, Any] | None = None, flush_every: int = 20_000,
                progress: Callable[[int], None] | None = None, shards: Sequence[str] | None = None,
-               record: bool = True) -> VerifySummary:
+               record: bool = True, verifiers: dict[str, Verifier] | None = None) -> VerifySummary:
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
 
     Each problem's task kind (``metadata["kind"]``, default ``math``) names a registered
@@ -111,7 +111,9 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
 
     ``shards`` restricts the stage to those samples shards (by file name) and ``record=False`` leaves
     the manifest alone and the temporaries of others alone: how an executor's worker grades its
-    share while the driver owns the manifest (:mod:`boundary.executors`).
+    share while the driver owns the manifest (:mod:`boundary.executors`). ``verifiers`` is a cache of
+    built verifiers by kind that outlives the call (a worker keeps its pools warm across shards): a
+    kind's verifier is taken from it, or built and added to it, and never closed here.
     """
     run = run if isinstance(run, Run) else Run(run)
     if record:
@@ -148,7 +150,12 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
 
     def engine(kind: str) -> Verifier:
         if kind not in engines:
-            engines[kind] = get_kind(kind).verifier(kind_configs.get(kind))
+            if verifiers is not None and kind in verifiers:
+                engines[kind] = verifiers[kind]
+            else:
+                engines[kind] = get_kind(kind).verifier(kind_configs.get(kind))
+                if verifiers is not None:
+                    verifiers[kind] = engines[kind]
         return engines[kind]
 
     def verify_buffered() -> None:
@@ -209,8 +216,9 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
         verify_buffered()
         checks = sum(int(getattr(e, "checks", 0)) for e in engines.values())
     finally:
-        for e in engines.values():
-            e.close()
+        if verifiers is None:                         # the caller's cache keeps its verifiers open
+            for e in engines.values():
+                e.close()
     verifier_names = {k: e.name for k, e in engines.items()}
     if record:
         errors = run.read("verdicts", ["status"]).filter(
