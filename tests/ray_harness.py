@@ -95,6 +95,27 @@ def main(scenario: str, out: Path) -> None:
                 result[f"{d}_verdicts_equal"] = v == table(out / "local", "verdicts", VERDICT_COLS)
             r, v, _ = stage(out / "ray", spec(executor=cfg), ex)       # a finished run: nothing to do
             result["rerun_new"], result["rerun_verified"] = r.new_samples, v.verified
+        elif scenario == "tiny":
+            # the organism's real checkpoints through backend: tiny (torch) on the cluster's actors
+            from boundary.spec import parse_spec
+            ckpt = ROOT / "src" / "boundary" / "organism" / "checkpoints"
+
+            def tiny_spec(executor=None):
+                return parse_spec({
+                    "seed": 0, "template": "raw",
+                    "models": [{"name": m, "backend": "tiny", "path": str(ckpt / m)} for m in ("base", "grpo")],
+                    "benchmarks": [{"name": "countdown", "limit": 4}],
+                    "sampling": {"n": 16, "chunk_size": 8, "temperature": 1.0, "top_p": 1.0, "max_tokens": 48},
+                    "executor": executor or {"kind": "local"}})
+            stage(out / "local", tiny_spec())
+            ex = RayExecutor(ExecutorConfig(**cfg))
+            r, v, _ = stage(out / "ray", tiny_spec(executor=cfg), ex)
+            result["ray_new"] = r.new_samples
+            result["nodes_sampling"] = sorted(ex.sample_stats.per_node.values())
+            for name, cols in (("samples", SAMPLE_COLS + ["logprob_sum"]), ("verdicts", VERDICT_COLS)):
+                a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
+                result[f"{name}_equal"] = a == b
+                result[f"{name}_rows"] = len(b)
         elif scenario == "faults":
             ex = RayExecutor(ExecutorConfig(**cfg))
             # an engine whose process dies once: the actor restarts, the unit is retried

@@ -4,7 +4,8 @@ loopback (`unshare -n`, then `ip link set lo up`): Ray would otherwise bind the 
 address, and no test may send traffic anywhere but loopback.
 
 - equivalence: the same spec sampled and verified locally and on the cluster gives identical samples
-  (text, seed, finish reason, token counts) and verdicts per key; a run half-sampled locally and
+  (text, seed, finish reason, token counts) and verdicts per key, with the fake backend and with the
+  organism's real checkpoints through `backend: tiny`; a run half-sampled locally and
   finished on Ray (and the reverse) equals the local one; a rerun of a finished run does nothing;
 - faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); a unit that
   always fails is reported after its retries while the rest is stored;
@@ -74,6 +75,14 @@ def test_ray_run_equals_a_local_run(tmp_path):
     assert r["mixed_equal"] and r["mixed_verdicts_equal"]                      # local, then Ray
     assert r["mixed2_equal"] and r["mixed2_verdicts_equal"]                    # Ray, then local
     assert r["rerun_new"] == 0 and r["rerun_verified"] == 0
+
+
+def test_ray_run_with_the_organisms_tiny_backend_equals_a_local_run(tmp_path):
+    """Real checkpoints (backend: tiny, torch in every actor): the same samples and verdicts."""
+    r = _run("tiny", tmp_path)
+    assert r["samples_equal"] and r["verdicts_equal"]
+    assert r["samples_rows"] == r["verdicts_rows"] == r["ray_new"] == 2 * 4 * 16
+    assert len(r["nodes_sampling"]) == 2
 
 
 def test_ray_survives_a_dying_engine_and_reports_a_unit_that_always_fails(tmp_path):
