@@ -116,6 +116,29 @@ def main(scenario: str, out: Path) -> None:
                 a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
                 result[f"{name}_equal"] = a == b
                 result[f"{name}_rows"] = len(b)
+        elif scenario == "driver_kill":
+            import signal
+            import subprocess
+            slow = {"delay_s": 0.3}
+            code = ("import sys; sys.path.insert(0, %r); from tests.ray_harness import spec, stage; "
+                    "stage(%r, spec(engine_args=%r, executor=%r))" % (str(ROOT), str(out / "dk"), slow, cfg))
+            proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+            deadline = time.time() + 240
+            while time.time() < deadline and len(list((out / "dk" / "samples").glob("part-*.parquet"))) < 2:
+                time.sleep(0.1)
+            os.kill(proc.pid, signal.SIGKILL)                      # the driver dies mid-run
+            proc.wait()
+            time.sleep(5)                                          # Ray reaps the dead job's actors
+            before = len(table(out / "dk", "samples", SAMPLE_COLS))
+            ex = RayExecutor(ExecutorConfig(**cfg))
+            r, v, _ = stage(out / "dk", spec(engine_args=slow, executor=cfg), ex)
+            stage(out / "ref", spec())
+            rows = table(out / "dk", "samples", SAMPLE_COLS)
+            result.update(before=before, rerun_new=r.new_samples, rows=len(rows), distinct=len({x[:4] for x in rows}),
+                          equal=rows == table(out / "ref", "samples", SAMPLE_COLS),
+                          verdicts_equal=table(out / "dk", "verdicts", VERDICT_COLS)
+                          == table(out / "ref", "verdicts", VERDICT_COLS),
+                          temps=[p.name for p in (out / "dk").rglob(".*.tmp")])
         elif scenario == "faults":
             ex = RayExecutor(ExecutorConfig(**cfg))
             # an engine whose process dies once: the actor restarts, the unit is retried

@@ -9,6 +9,7 @@ address, and no test may send traffic anywhere but loopback.
   finished on Ray (and the reverse) equals the local one; a rerun of a finished run does nothing;
 - faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); a unit that
   always fails is reported after its retries while the rest is stored;
+- driver killed mid-run: a rerun draws only the missing samples, and the run equals a local one;
 - node crash: a worker node's whole process tree killed after a unit stored its shard but before it
   reported: the run completes with every key exactly once and no temporary file left.
 """
@@ -93,6 +94,14 @@ def test_ray_survives_a_dying_engine_and_reports_a_unit_that_always_fails(tmp_pa
     assert "always fails on problem 61" in r["fail_error"] and "3 attempts" in r["fail_error"]
     assert r["fail_problems"] == ["60", "62", "63", "64", "65"] and r["fail_rows"] == 5 * 16
     assert r["fail_temps"] == []
+
+
+def test_a_killed_driver_reruns_only_the_missing_units(tmp_path):
+    r = _run("driver_kill", tmp_path)
+    assert 0 < r["before"] < 192                                 # killed mid-run, something stored
+    assert r["rerun_new"] == 192 - r["before"]                   # only the missing samples are drawn
+    assert r["rows"] == r["distinct"] == 192 and r["equal"] and r["verdicts_equal"]
+    assert r["temps"] == []
 
 
 def test_a_node_killed_after_writing_before_reporting_leaves_every_key_once(tmp_path):
