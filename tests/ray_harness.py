@@ -120,8 +120,8 @@ def main(scenario: str, out: Path) -> None:
             import signal
             import subprocess
             slow = {"delay_s": 0.3}
-            code = ("import sys; sys.path.insert(0, %r); from tests.ray_harness import spec, stage; "
-                    "stage(%r, spec(engine_args=%r, executor=%r))" % (str(ROOT), str(out / "dk"), slow, cfg))
+            code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.ray_harness import spec, stage; "
+                    f"stage({str(out / 'dk')!r}, spec(engine_args={slow!r}, executor={cfg!r}))")
             proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
             deadline = time.time() + 240
             while time.time() < deadline and len(list((out / "dk" / "samples").glob("part-*.parquet"))) < 2:
