@@ -47,7 +47,10 @@ def build(run_dir: Path, models: range, *, n: int, chunk: int, unit_chunks: int,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from boundary.store import Run, unit_name
+    from boundary.sampling.seeds import derive_seed
+    from boundary.sampling.stage import sample_unit
+    from boundary.sampling.types import ChunkRequest
+    from boundary.store import Run
     from boundary.store import schema as S
     from boundary.store.run import conform
 
@@ -71,7 +74,10 @@ def build(run_dir: Path, models: range, *, n: int, chunk: int, unit_chunks: int,
                     idx += rows
                 t = pa.table({"model": pa.array([model] * len(idx)), "benchmark": pa.array([bench] * len(idx)),
                               "problem_id": pa.array(pids), "sample_index": pa.array(idx, pa.int32())})
-                name = unit_name("bench", model, bench, s)
+                # named as the sample stage names a unit of a fresh run (plan seed 0, as worker() plans)
+                name = sample_unit(model, bench, [
+                    ChunkRequest(bench, p, j, j * chunk, min(chunk, n - j * chunk),
+                                 derive_seed(0, model, bench, p, j), "") for p, j in unit])
                 # the store's writer without its fsync (Run.write): same schema, compression and naming
                 pq.write_table(conform(t, S.SAMPLES), d / f"part-u-{name}.parquet", compression="zstd")
                 written += 1

@@ -185,6 +185,10 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
     limits the read to this pair's shards.
     """
     shards = None if index is None else index.get((model.name, bench_name), ())
+    if shards is not None:
+        fast = _plan_by_unit_names(run, plan, model, bench_name, problems, prompts, unit_chunks, shards)
+        if fast is not None:
+            return fast
     stored = run.stored_chunks("samples", model.name, bench_name, chunk_size=plan.chunk_size, n=plan.n,
                                shards=shards)
     todo, have = plan_chunks(plan, model, bench_name, problems, prompts, stored)
@@ -194,6 +198,26 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
         skip = frozenset((c.problem_id, i) for c in chunks for i in stored.indices(c.problem_id, c.chunk_index))
         units.append(WorkUnit(model.name, bench_name, chunks, skip))
     return units, have
+
+
+def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
+                        prompts: dict[str, Any], unit_chunks: int, shards: Sequence[Path]
+                        ) -> tuple[list[WorkUnit], int] | None:
+    """The fast plan, from shard names and footers alone: when every shard of this pair is a unit of
+    the pair's fixed partition (all its chunks in order, ``unit_chunks`` at a time — what a fresh
+    run draws), a unit is done exactly when its shard holds all its rows. A unit stored in part (an
+    engine failed midway) is drawn again whole and its shard replaced. None when another shard is
+    in the way (older runs, imports, another unit size or n): the caller counts per chunk instead."""
+    everything, _ = plan_chunks(plan, model, bench_name, problems, prompts, ())
+    units = [WorkUnit(model.name, bench_name, tuple(everything[s:s + unit_chunks]))
+             for s in range(0, len(everything), unit_chunks)]
+    by_file = {f"part-u-{u.name}.parquet": u for u in units}
+    if any(p.name not in by_file for p in shards):
+        return None
+    rows = {p.name: run.shard_rows(p) for p in shards}
+    todo = [u for f, u in by_file.items() if rows.get(f) != u.samples]
+    have = sum(u.samples for f, u in by_file.items() if rows.get(f) == u.samples)
+    return todo, have
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,7 @@ class Run:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._footer_rows: dict[tuple[str, int, int], int] = {}   # (shard, mtime_ns, size) -> rows
         manifest = self.path / MANIFEST
         if not manifest.is_file():
             if not self.path.exists():
@@ -527,9 +528,15 @@ class Run:
                              "(the stage that wrote it redraws its rows on resume).") from e
 
     def shard_rows(self, shard: Path) -> int:
-        """Rows of one shard, from its footer (no data is read)."""
+        """Rows of one shard, from its footer (no data is read; remembered while the file is the same)."""
         try:
-            return int(pq.ParquetFile(shard).metadata.num_rows)
+            st = shard.stat()
+            key = (str(shard), st.st_mtime_ns, st.st_size)
+            rows = self._footer_rows.get(key)
+            if rows is None:
+                rows = int(pq.read_metadata(shard).num_rows)
+                self._footer_rows[key] = rows
+            return rows
         except (pa.ArrowInvalid, OSError) as e:
             raise StoreError(f"cannot read the shard {shard}: {e}") from e
 
@@ -571,6 +578,8 @@ class Run:
     def _shard_pairs(self, table: str, shard: Path) -> list[tuple[str, str]]:
         try:
             meta = pq.read_metadata(shard)
+            st = shard.stat()
+            self._footer_rows[(str(shard), st.st_mtime_ns, st.st_size)] = int(meta.num_rows)
             if meta.num_rows == 0:
                 return []
             names = [meta.schema.column(i).path for i in range(meta.num_columns)]
