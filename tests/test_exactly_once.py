@@ -130,10 +130,10 @@ def test_a_unit_name_must_be_a_plain_word(tmp_path):
     shutil.rmtree(run.path / "samples", ignore_errors=True)
 
 
-def test_planning_from_unit_names_redraws_a_short_unit_whole(tmp_path, monkeypatch):
-    """A run whose shards are all units of the fixed partition is planned from names and footers:
-    a unit stored in part is drawn again whole and its shard replaced; a foreign shard (an older
-    run's random name) sends planning back to counting per chunk."""
+def test_planning_from_unit_names_and_its_fallback(tmp_path, monkeypatch):
+    """A run whose shards are all whole units of the fixed partition is planned from names and
+    footers; a unit stored in part, or a foreign shard (an older run's random name), sends planning
+    back to counting per chunk, which draws only the missing samples."""
     import boundary.sampling.stage as st
     calls = []
     real = st._plan_by_unit_names
@@ -142,15 +142,14 @@ def test_planning_from_unit_names_redraws_a_short_unit_whole(tmp_path, monkeypat
     run = Run.create(tmp_path / "r", spec=spec.model_dump(mode="json"))
     first = sample_spec(spec, run, batch_chunks=2)
     assert first.new_samples == 24 and calls and calls[-1] is not None
+    shards = run.shards("samples")
+    shards[1].unlink()                                         # a unit never drawn
+    again = sample_spec(spec, run, batch_chunks=2)
+    assert calls[-1] is not None and again.new_samples == 8 and again.skipped_samples == 16
     shard = run.shards("samples")[0]
     full = run.read_shard("samples", shard)
     run.write("samples", full.slice(0, 3), name=shard.name)   # an engine failed after 3 of its samples
     again = sample_spec(spec, run, batch_chunks=2)
-    assert calls[-1] is not None and again.new_samples == full.num_rows and again.skipped_samples == 24 - 8
+    assert calls[-1] is None and again.new_samples == full.num_rows - 3
     keys = _keys(run, "samples")
     assert len(keys) == len(set(keys)) == 24
-    assert run.shard_rows(shard) == full.num_rows
-    run.write("samples", pa.table({"model": ["base"], "benchmark": ["aime24"], "problem_id": ["x"],
-                                   "sample_index": [0], "text": ["t"], "finish_reason": ["stop"]}))
-    sample_spec(spec, run, batch_chunks=2)
-    assert calls[-1] is None                                  # the foreign shard: counted per chunk

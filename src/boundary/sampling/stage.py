@@ -167,7 +167,7 @@ class WorkUnit:
 
     @property
     def name(self) -> str:
-        return sample_unit(self.model, self.benchmark, self.chunks)
+        return sample_unit(self.model, self.benchmark, self.chunks, self.skip)
 
     @property
     def samples(self) -> int:
@@ -203,11 +203,11 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
 def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
                         prompts: dict[str, Any], unit_chunks: int, shards: Sequence[Path]
                         ) -> tuple[list[WorkUnit], int] | None:
-    """The fast plan, from shard names and footers alone: when every shard of this pair is a unit of
-    the pair's fixed partition (all its chunks in order, ``unit_chunks`` at a time — what a fresh
-    run draws), a unit is done exactly when its shard holds all its rows. A unit stored in part (an
-    engine failed midway) is drawn again whole and its shard replaced. None when another shard is
-    in the way (older runs, imports, another unit size or n): the caller counts per chunk instead."""
+    """The fast plan, from shard names and footers alone: when every shard of this pair is a whole
+    unit of the pair's fixed partition (all its chunks in order, ``unit_chunks`` at a time — what a
+    fresh run draws), the units to draw are those without a shard. None when anything else is there
+    — a unit stored in part (an engine failed midway), older runs' shards, imports, another unit size
+    or n: the caller counts per chunk instead, so only missing samples are drawn."""
     everything, _ = plan_chunks(plan, model, bench_name, problems, prompts, ())
     units = [WorkUnit(model.name, bench_name, tuple(everything[s:s + unit_chunks]))
              for s in range(0, len(everything), unit_chunks)]
@@ -215,9 +215,10 @@ def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_na
     if any(p.name not in by_file for p in shards):
         return None
     rows = {p.name: run.shard_rows(p) for p in shards}
-    todo = [u for f, u in by_file.items() if rows.get(f) != u.samples]
-    have = sum(u.samples for f, u in by_file.items() if rows.get(f) == u.samples)
-    return todo, have
+    if any(rows[f] != by_file[f].samples for f in rows):
+        return None                     # a unit stored in part: count per chunk, draw only what is missing
+    todo = [u for f, u in by_file.items() if f not in rows]
+    return todo, sum(u.samples for f, u in by_file.items() if f in rows)
 
 
 @dataclass(frozen=True)
@@ -380,10 +381,16 @@ def logprob_sum(logprobs) -> float | None:
     return total if math.isfinite(total) else None
 
 
-def sample_unit(model: str, benchmark: str, chunks: Iterable[ChunkRequest]) -> str:
-    """The shard name of a work unit of the sample stage: its model, benchmark and chunks (with their seeds)."""
-    return unit_name("samples", model, benchmark,
-                     *(f"{c.problem_id}/{c.chunk_index}/{c.first_index}/{c.n}/{c.seed}" for c in chunks))
+def sample_unit(model: str, benchmark: str, chunks: Iterable[ChunkRequest],
+                skip: Iterable[tuple[str, int]] = ()) -> str:
+    """The shard name of a work unit of the sample stage: its model, benchmark and chunks (with their
+    seeds), and the samples of those chunks it leaves out because they are stored already (so a unit
+    that redraws part of a chunk never takes the name, and replaces the shard, of one that drew it all)."""
+    parts = [f"{c.problem_id}/{c.chunk_index}/{c.first_index}/{c.n}/{c.seed}" for c in chunks]
+    left_out = sorted(skip)
+    if left_out:
+        parts.append("skip:" + ",".join(f"{p}/{i}" for p, i in left_out))
+    return unit_name("samples", model, benchmark, *parts)
 
 
 def draw(engine: Backend, requests: Iterable[ChunkRequest], params: SamplingParams, *, batch_chunks: int,
