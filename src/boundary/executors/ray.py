@@ -4,7 +4,7 @@ The driver (this process) plans with the same functions as a local run
 (:func:`boundary.sampling.stage.prepare`), is the only writer of the manifest, and turns results into
 the stages' progress events. On the cluster:
 
-- **Engine actors**, ``replicas`` per model, each own one backend replica
+- **Engine actors**, ``replicas`` per model spread over the nodes, each own one backend replica
   (``create_backend(engine)``; ``num_gpus = tensor_parallel_size`` for vLLM, no CPU reserved for the
   HTTP backend, one CPU otherwise) and keep the model loaded until its units run out. Each has at
   most ``window`` units in flight, so a unit lost with a node is redone promptly.
@@ -212,7 +212,7 @@ class RayExecutor:
             if not w.units:
                 per_model[w.model.name] = {"new": 0}
                 continue
-            actors = [actor_cls.options(**self._resources(w.model.engine)).remote(
+            actors = [actor_cls.options(scheduling_strategy="SPREAD", **self._resources(w.model.engine)).remote(
                 str(run.path.resolve()), w.model.engine, w.params, w.model.token_logprobs)
                 for _ in range(cfg.replicas)]
             try:
