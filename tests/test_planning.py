@@ -12,40 +12,11 @@ import pytest
 import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
 from boundary.pipeline import sample_spec
 from boundary.sampling.plan import SamplingPlan
-from boundary.sampling.seeds import derive_seed
-from boundary.sampling.stage import WorkUnit, plan_units
-from boundary.sampling.types import ChunkRequest
+from boundary.sampling.stage import plan_units
 from boundary.spec import parse_spec
 from boundary.store import Run, StoredChunks
+from tests.helpers.old_planner import old_plan_units
 from tests.test_sample_stage import spec_dict
-
-
-def old_plan_units(run, plan, model, bench_name, problems, prompts, *, unit_chunks):
-    """The planner as it was before per-chunk counts (commit 459fd75), kept verbatim as the reference."""
-    existing = run.keys("samples", model.name, bench_name)
-    cs, n = plan.chunk_size, plan.n
-    todo, have = [], 0
-    for p in problems:
-        for j in range(-(-n // cs)):
-            first = j * cs
-            size = min(cs, n - first)
-            stored = sum((p.id, i) in existing for i in range(first, first + size))
-            have += stored
-            if stored == size:
-                continue
-            prompt = prompts[p.id]
-            todo.append(ChunkRequest(
-                benchmark=bench_name, problem_id=p.id, chunk_index=j, first_index=first, n=size,
-                seed=derive_seed(plan.seed, model.name, bench_name, p.id, j),
-                prompt=prompt if isinstance(prompt, str) else "",
-                messages=None if isinstance(prompt, str) else prompt))
-    units = []
-    for s in range(0, len(todo), unit_chunks):
-        chunks = tuple(todo[s:s + unit_chunks])
-        skip = frozenset(k for c in chunks for k in ((c.problem_id, c.first_index + i) for i in range(c.n))
-                         if k in existing)
-        units.append(WorkUnit(model.name, bench_name, chunks, skip))
-    return units, have
 
 
 def assert_same_plan(run, plan, unit_chunks=3):

@@ -222,7 +222,7 @@ class RayExecutor:
                     ray.kill(a)
                 raise BoundaryError(f"model {w.model.name!r}: the engine did not start on the cluster: {e}") from e
             record_model(run, plan, w.model, info, w.template_info)
-            stored = {b: w.totals[b] - sum(u.samples for u in w.units if u.benchmark == b) for b in w.totals}
+            stored = w.stored()
             t0 = time.monotonic()
             new = 0
 

@@ -282,6 +282,10 @@ class ModelWork:
     totals: dict[str, int]
     """Samples per benchmark when complete."""
 
+    def stored(self) -> dict[str, int]:
+        """Samples per benchmark stored before its units run (the progress bars' starting points)."""
+        return {b: self.totals[b] - sum(u.samples for u in self.units if u.benchmark == b) for b in self.totals}
+
 
 def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork]:
     """The driver's half of the sample stage (any executor): record problems, models and their info,
@@ -340,11 +344,11 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
         if not w.units:
             per_model[model.name] = {"new": 0}
             continue
-        own = backends is None or model.name not in backends
-        engine = (create_backend(model.engine) if backends is None or model.name not in backends
-                  else backends[model.name])
+        given = (backends or {}).get(model.name)
+        own = given is None
+        engine = create_backend(model.engine) if given is None else given
         new = 0
-        stored = {b: w.totals[b] - sum(u.samples for u in w.units if u.benchmark == b) for b in w.totals}
+        stored = w.stored()
         t0 = time.monotonic()
         try:
             record_model(run, plan, model, engine.info(), w.template_info)

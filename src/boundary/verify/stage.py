@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,6 @@ def problem_index(run: Run) -> dict[tuple[str, str], Problem]:
     for b, p, ref, meta, q in zip(*(t[c].to_pylist() for c in t.column_names)):
         out[(b, p)] = Problem(b, p, q or "", ref, json.loads(meta) if meta else {})
     return out
-
-
-def iter_samples(run: Run, columns: list[str] = SAMPLE_COLUMNS, batch_size: int = 2048) -> Iterator[pa.RecordBatch]:
-    """Stream every complete sample shard in record batches of at most ``batch_size`` rows."""
-    yield from run.iter_batches("samples", columns, batch_size=batch_size)
 
 
 _KEY = ["model", "benchmark", "problem_id", "sample_index"]
@@ -251,7 +246,7 @@ def compare_graders(run: Run | str | os.PathLike, a: MathVerifyConfig = MathVeri
     out: list[Disagreement] = []
     total = 0
     with MathVerifier(a) as va, MathVerifier(b) as vb:
-        for batch in iter_samples(run, batch_size=20_000):
+        for batch in run.iter_batches("samples", SAMPLE_COLUMNS, batch_size=20_000):
             cols = batch.to_pydict()
             keys, items = [], []
             for m, bench, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
