@@ -47,14 +47,11 @@ VERDICT_COLS = ["model", "benchmark", "problem_id", "sample_index", "status", "e
 def stage(run_dir, s, executor=None):
     """sample + verify of spec ``s`` into ``run_dir`` (the pipeline's first two stages)."""
     from boundary.executors import make_executor
-    from boundary.pipeline import sample_spec
+    from boundary.pipeline import sample_verify_spec
     from boundary.store import Run
-    from boundary.verify import verify_run
     run = Run.create(run_dir, spec=s.model_dump(mode="json"))
     ex = executor if executor is not None else make_executor(s.executor.to_config())
-    r = sample_spec(s, run, executor=ex)
-    configs = {"math": s.verify.to_config()}
-    v = ex.verify(run, configs) if ex is not None else verify_run(run, configs=configs)
+    r, v = sample_verify_spec(s, run, executor=ex)       # on Ray: verification pipelined behind sampling
     return r, v, ex
 
 
@@ -95,6 +92,18 @@ def main(scenario: str, out: Path) -> None:
                 result[f"{d}_verdicts_equal"] = v == table(out / "local", "verdicts", VERDICT_COLS)
             r, v, _ = stage(out / "ray", spec(executor=cfg), ex)       # a finished run: nothing to do
             result["rerun_new"], result["rerun_verified"] = r.new_samples, v.verified
+            # verification pipelined behind sampling: one engine actor per model leaves a CPU free, so
+            # shards are graded while later units are still drawn
+            one = {**cfg, "replicas": 1}
+            ex1 = RayExecutor(ExecutorConfig(**one))
+            r, v, _ = stage(out / "pipe", spec(engine_args={"delay_s": 0.05}, executor=one), ex1)
+            result["pipe_equal"] = table(out / "pipe", "samples", SAMPLE_COLS) == table(out / "local", "samples",
+                                                                                       SAMPLE_COLS)
+            result["pipe_verdicts_equal"] = table(out / "pipe", "verdicts", VERDICT_COLS) == table(
+                out / "local", "verdicts", VERDICT_COLS)
+            result["pipe_verified"] = v.verified
+            result["pipe_first_verify_start"] = min(s for s, _ in ex1.verify_stats.busy)
+            result["pipe_last_sample_end"] = max(e for _, e in ex1.sample_stats.busy)
         elif scenario == "tiny":
             # the organism's real checkpoints through backend: tiny (torch) on the cluster's actors
             from boundary.spec import parse_spec
@@ -175,6 +184,16 @@ def main(scenario: str, out: Path) -> None:
             result["die_flag"] = flag.exists()
             result["die_rows"], result["die_distinct"] = len(rows), len({x[:4] for x in rows})
             result["die_retries"] = ex.sample_stats.retries
+            # an engine that dies inside a live process (vLLM's EngineDeadError: every later call fails):
+            # the actor exits so Ray restarts it with a new engine; one replica, so no healthy twin hides it
+            flag = out / "dead.flag"
+            one = {**cfg, "replicas": 1}
+            exd = RayExecutor(ExecutorConfig(**one))
+            r, v, _ = stage(out / "dead", spec(engine_args={"dead_once_file": str(flag)}, executor=one), exd)
+            rows = table(out / "dead", "samples", SAMPLE_COLS)
+            result["dead_flag"] = flag.exists()
+            result["dead_rows"], result["dead_distinct"] = len(rows), len({x[:4] for x in rows})
+            result["dead_retries"] = exd.sample_stats.retries
             # a unit that always fails: reported after the retries, the rest is stored
             try:
                 stage(out / "fail", spec(engine_args={"fail_problem": "61"}, executor=cfg, models=("base",)), ex)

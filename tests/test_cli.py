@@ -93,3 +93,14 @@ def test_schema_command_prints_the_schemas_real_files_satisfy(tmp_path):
     assert r.exit_code == 0 and json.loads(r.output)["properties"]["format"]
     r = runner.invoke(app, ["schema", "nope"])
     assert r.exit_code != 0
+
+
+def test_sample_bar_shows_nodes_and_retries_on_a_cluster():
+    from boundary import cli
+    from boundary.sampling.stage import Progress
+    bar, update = cli._sample_bar()
+    update(Progress("base", "aime24", 8, 32, 8, 80, 2.0))                    # local: no node count
+    assert "node" not in bar.tasks[0].fields["rate"]
+    update(Progress("base", "aime24", 16, 32, 8, 80, 4.0, nodes=2, retries=1))
+    rate = bar.tasks[0].fields["rate"]
+    assert "4.0 samples/s" in rate and "2 nodes" in rate and "1 retry" in rate

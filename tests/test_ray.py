@@ -77,6 +77,8 @@ def test_ray_run_equals_a_local_run(tmp_path):
     assert r["mixed_equal"] and r["mixed_verdicts_equal"]                      # local, then Ray
     assert r["mixed2_equal"] and r["mixed2_verdicts_equal"]                    # Ray, then local
     assert r["rerun_new"] == 0 and r["rerun_verified"] == 0
+    assert r["pipe_equal"] and r["pipe_verdicts_equal"] and r["pipe_verified"] == 192
+    assert r["pipe_first_verify_start"] < r["pipe_last_sample_end"]            # graded while sampling went on
 
 
 def test_ray_run_with_the_organisms_tiny_backend_equals_a_local_run(tmp_path):
@@ -101,6 +103,8 @@ def test_ray_survives_a_dying_engine_and_reports_a_unit_that_always_fails(tmp_pa
     r = _run("faults", tmp_path)
     assert r["die_flag"] and r["die_retries"] >= 1
     assert r["die_rows"] == r["die_distinct"] == 192
+    assert r["dead_flag"] and r["dead_retries"] >= 1                 # the engine died; its actor restarted
+    assert r["dead_rows"] == r["dead_distinct"] == 192
     assert r["fail_error"] and "failed after every attempt" in r["fail_error"]
     assert "always fails on problem 61" in r["fail_error"] and "3 attempts" in r["fail_error"]
     assert r["fail_problems"] == ["60", "62", "63", "64", "65"] and r["fail_rows"] == 5 * 16

@@ -159,8 +159,12 @@ def _sample_bar():
         t = tasks[key]
         t["tokens"] += ev.new_tokens
         el = max(ev.elapsed_s, 1e-9)
-        bar.update(t["id"], completed=ev.samples_done,
-                   rate=f"{(ev.samples_done - t['start']) / el:,.1f} samples/s · {t['tokens'] / el:,.0f} tok/s")
+        rate = f"{(ev.samples_done - t['start']) / el:,.1f} samples/s · {t['tokens'] / el:,.0f} tok/s"
+        if ev.nodes:                                          # on a cluster: nodes drawing, units retried
+            rate += f" · {ev.nodes} node{'s' * (ev.nodes != 1)}"
+        if ev.retries:
+            rate += f" · {ev.retries} retr{'ies' if ev.retries != 1 else 'y'}"
+        bar.update(t["id"], completed=ev.samples_done, rate=rate)
     return bar, update
 
 

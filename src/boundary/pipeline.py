@@ -49,6 +49,28 @@ def sample_spec(spec: Spec, run: Run | str | Path, *, executor: Any = None, **kw
     return sample_run(spec.sampling_plan(), run, **kwargs)
 
 
+def sample_verify_spec(spec: Spec, run: Run | str | Path, *, executor: Any = None, sample_progress=None,
+                       verify_progress=None, on_sampled: Callable[[SampleSummary], None] | None = None,
+                       ) -> tuple[SampleSummary, VerifySummary]:
+    """The sample and verify stages of a spec: one after the other here, or on the spec's executor with
+    verification pipelined behind sampling (each samples shard graded as soon as it lands).
+    ``on_sampled`` gets the sample stage's summary as soon as sampling ends."""
+    from boundary.verify import verify_run
+    run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    executor = executor or make_executor(spec.executor.to_config())
+    configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config()}
+    if executor is not None:
+        s, v = executor.sample_and_verify(run, spec.sampling_plan(), configs, progress=sample_progress,
+                                          verify_progress=verify_progress)
+        if on_sampled:
+            on_sampled(s)
+        return s, v
+    s = sample_run(spec.sampling_plan(), run, progress=sample_progress)
+    if on_sampled:
+        on_sampled(s)
+    return s, verify_run(run, configs=configs, progress=verify_progress)
+
+
 def guess_spec_run(spec: Spec, run: Run | str | Path, **kwargs) -> tuple[SampleSummary, VerifySummary]:
     """The guessability filter of a spec (its ``guess:`` block, or defaults): answer-only samples in ``RUN/guess``.
 
@@ -82,19 +104,15 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              verify_progress=None) -> RunResult:
     """Do every stage of the spec in ``run_dir``. ``on_stage(stage, message)`` reports each stage's summary."""
     from boundary.analysis import analyze
-    from boundary.verify import verify_run
 
     say = on_stage or (lambda stage, msg: None)
     run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
     executor = make_executor(spec.executor.to_config())
     try:
-        s = sample_spec(spec, run, executor=executor, progress=sample_progress)
-        say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
-        configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config()}
-        if executor is not None:
-            v = executor.verify(run, configs, progress=verify_progress)
-        else:
-            v = verify_run(run, configs=configs, progress=verify_progress)
+        def sampled(s: SampleSummary) -> None:
+            say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
+        s, v = sample_verify_spec(spec, run, executor=executor, sample_progress=sample_progress,
+                                  verify_progress=verify_progress, on_sampled=sampled)
     finally:
         if executor is not None:
             executor.shutdown()

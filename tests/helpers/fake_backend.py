@@ -14,6 +14,10 @@ from boundary.sampling.backends import Backend, register_backend
 from boundary.sampling.types import Completion
 
 
+class EngineDeadError(RuntimeError):
+    """Named as vLLM's: the engine is gone and fails every later request (until a new process)."""
+
+
 class FakeBackend(Backend):
     name = "fake"
 
@@ -22,6 +26,8 @@ class FakeBackend(Backend):
         self.delay = float(model_spec.engine_args.get("delay_s", 0.0))
         self.fail_problem = model_spec.engine_args.get("fail_problem")     # this problem's chunks always fail
         self.die_once = model_spec.engine_args.get("die_once_file")        # the process dies once (a crash)
+        self.dead_once = model_spec.engine_args.get("dead_once_file")      # the engine dies once, process lives
+        self.dead = False
         self.calls = 0
 
     def generate(self, requests, params):
@@ -32,6 +38,11 @@ class FakeBackend(Backend):
             if self.die_once and not os.path.exists(self.die_once):
                 open(self.die_once, "w").close()
                 os._exit(1)                              # the engine's process dies mid-unit
+            if self.dead_once and not os.path.exists(self.dead_once):
+                open(self.dead_once, "w").close()
+                self.dead = True
+            if self.dead:                                # as vLLM's engine core: dead for every later call
+                raise EngineDeadError("EngineCore encountered an issue (fake). See stack trace for the root cause.")
             if self.delay:
                 time.sleep(self.delay)
             rng = random.Random(req.seed)

@@ -120,7 +120,13 @@ class _EngineActor:
 
     def draw(self, unit: WorkUnit) -> UnitResult:
         from boundary.sampling.stage import run_unit
-        r = run_unit(self.run, self.engine, unit, self.params, keep_token_logprobs=self.token_logprobs)
+        try:
+            r = run_unit(self.run, self.engine, unit, self.params, keep_token_logprobs=self.token_logprobs)
+        except BaseException as e:
+            if engine_dead(e):           # the engine will fail every later call: die, so Ray restarts the actor
+                logging.getLogger(__name__).error("engine dead in %s (%s); exiting so Ray restarts it", _node(), e)
+                os._exit(1)
+            raise
         return replace(r, node=_node())
 
     def close(self) -> None:
@@ -141,6 +147,75 @@ def _verify_task(run_path: str, shard: str, configs: Mapping[str, Any]
     return s, _node(), start, time.time()
 
 
+class _Grader:
+    """Verification tasks, one per samples shard, at most a window of them in flight; their results
+    summed. :meth:`RayExecutor.sample` submits shards as units land (pipelined), :meth:`RayExecutor.verify`
+    what is left."""
+
+    def __init__(self, ray: Any, run: Run, configs: Mapping[str, Any], cfg: ExecutorConfig,
+                 progress: Callable[[int], None] | None, merge: _Grader | None = None):
+        self.ray, self.run, self.progress = ray, str(run.path.resolve()), progress
+        self.task = ray.remote(num_cpus=cfg.verify_cpus, max_retries=cfg.max_retries)(_verify_task)
+        configs = dict(configs)
+        if "math" in configs and configs["math"].workers is None:
+            configs["math"] = replace(configs["math"], workers=cfg.verify_cpus)
+        self.configs = configs
+        self.attempts = cfg.max_retries + 1
+        cpus = sum(n.get("Resources", {}).get("CPU", 1) for n in ray.nodes() if n.get("Alive"))
+        self.window = max(2, 2 * int(cpus))
+        self.queue: deque[tuple[str, int]] = deque()
+        self.pending: dict[Any, tuple[str, int]] = {}
+        self.stats: _Stats = merge.stats if merge else _Stats()
+        self.verified: int = merge.verified if merge else 0
+        self.rows: int = merge.rows if merge else 0
+        """Samples rows of the shards graded (the progress already reported)."""
+        self.checks: int = merge.checks if merge else 0
+        self.statuses: dict[str, int] = dict(merge.statuses) if merge else {}
+        self.names: set[str] = set(merge.names) if merge else set()
+
+    def submit(self, shard: str, rows: int) -> None:
+        self.queue.append((shard, rows))
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.queue and len(self.pending) < self.window:
+            name, rows = self.queue.popleft()
+            self.pending[self.task.remote(self.run, name, self.configs)] = (name, rows)
+
+    def refs(self) -> list[Any]:
+        return list(self.pending)
+
+    def owns(self, ref: Any) -> bool:
+        return ref in self.pending
+
+    def collect(self, ref: Any) -> None:
+        name, rows = self.pending.pop(ref)
+        try:
+            s, node, start, end = self.ray.get(ref)
+        except Exception as e:
+            self.stats.failures.append(UnitFailure(f"verification of samples shard {name}", self.attempts, _short(e)))
+        else:
+            self.stats.busy.append((start, end))
+            self.verified += s.verified
+            self.rows += rows
+            self.checks += s.distinct_checks
+            self.names.update(x for x in s.verifier.split("; ") if x)
+            for k, v in s.statuses.items():
+                self.statuses[k] = self.statuses.get(k, 0) + v
+            node = node.split(":")[0]
+            self.stats.per_node[node] = self.stats.per_node.get(node, 0) + rows
+            if self.progress:
+                self.progress(rows)
+        self._fill()
+
+    def drain(self) -> None:
+        while self.pending or self.queue:
+            self._fill()
+            ready, _ = self.ray.wait(list(self.pending), num_returns=1)
+            for ref in ready:
+                self.collect(ref)
+
+
 class RayExecutor:
     """Runs the sample and verify stages of a run on a Ray cluster (see the module docstring)."""
 
@@ -151,7 +226,8 @@ class RayExecutor:
         self.sample_stats = _Stats()
         """Rows per node, retries and failures of the last :meth:`sample`."""
         self.verify_stats = _Stats()
-        """The same for the last :meth:`verify`."""
+        """The same for the last :meth:`verify` (pipelined tasks included)."""
+        self._grader: _Grader | None = None
 
     # ---------------------------------------------------------------------------------- cluster
     def _connect(self) -> Any:
@@ -192,10 +268,28 @@ class RayExecutor:
             return {"num_cpus": 0}
         return {"num_cpus": 1}
 
+    def _placements(self, engine: EngineConfig) -> list[Any]:
+        """Where each of a model's ``replicas`` engine actors goes: spread over the nodes. Actors that
+        reserve CPUs or GPUs are spread by Ray (``SPREAD``, the resources keep them apart); an actor that
+        reserves nothing (the HTTP backend) could land anywhere, so replica i is pinned, softly, to the
+        i-th alive node."""
+        if self._resources(engine).get("num_cpus", 0) or self._resources(engine).get("num_gpus", 0):
+            return ["SPREAD"] * self.config.replicas
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        nodes = sorted(n["NodeID"] for n in self._ray.nodes() if n.get("Alive"))
+        return [NodeAffinitySchedulingStrategy(nodes[i % len(nodes)], soft=True) if nodes else "SPREAD"
+                for i in range(self.config.replicas)]
+
     # --------------------------------------------------------------------------------- sampling
-    def sample(self, run: Run, plan: SamplingPlan, *,
-               progress: Callable[[Progress], None] | None = None) -> SampleSummary:
-        """Draw every missing sample of ``plan`` into ``run`` on the cluster."""
+    def sample(self, run: Run, plan: SamplingPlan, *, progress: Callable[[Progress], None] | None = None,
+               verify: Mapping[str, Any] | None = None, verify_progress: Callable[[int], None] | None = None,
+               ) -> SampleSummary:
+        """Draw every missing sample of ``plan`` into ``run`` on the cluster.
+
+        With ``verify`` (verifier configs by task kind, as :meth:`verify` takes them) each samples
+        shard is graded by a verification task as soon as its unit reports, while the other units
+        are still drawn (pipelined); :meth:`sample_and_verify` then grades only what is left.
+        """
         ray = self._connect()
         cfg = self.config
         unit_chunks = (max(1, cfg.unit_samples // min(plan.chunk_size, plan.n)) if cfg.unit_samples
@@ -203,6 +297,8 @@ class RayExecutor:
         work = prepare(run, plan, unit_chunks=unit_chunks)
         if not self._probed:
             self.probe(run, [m.engine.path for m in plan.models if m.engine.path and os.path.exists(m.engine.path)])
+        grader = None if verify is None else _Grader(ray, run, verify, cfg, verify_progress)
+        self._grader = grader
         actor_cls = ray.remote(max_restarts=-1, max_task_retries=0)(_EngineActor)
         stats = _Stats()
         per_model: dict[str, dict[str, int]] = {}
@@ -212,9 +308,9 @@ class RayExecutor:
             if not w.units:
                 per_model[w.model.name] = {"new": 0}
                 continue
-            actors = [actor_cls.options(scheduling_strategy="SPREAD", **self._resources(w.model.engine)).remote(
+            actors = [actor_cls.options(scheduling_strategy=where, **self._resources(w.model.engine)).remote(
                 str(run.path.resolve()), w.model.engine, w.params, w.model.token_logprobs)
-                for _ in range(cfg.replicas)]
+                for where in self._placements(w.model.engine)]
             try:
                 info = ray.get(actors[0].info.remote())
             except Exception as e:
@@ -230,18 +326,25 @@ class RayExecutor:
                 nonlocal new
                 new += r.rows
                 stored[r.benchmark] += r.rows
-                stats.per_node[r.node.split(":")[0]] = stats.per_node.get(r.node.split(":")[0], 0) + r.rows
+                node = r.node.split(":")[0]
+                stats.per_node[node] = stats.per_node.get(node, 0) + r.rows
+                stats.busy.append((time.time() - r.seconds, time.time()))
+                if grader is not None and r.shard:
+                    grader.submit(r.shard, r.rows)
                 if progress:
                     progress(Progress(r.model, r.benchmark, stored[r.benchmark], w.totals[r.benchmark], r.rows,
-                                      r.tokens, time.monotonic() - t0))
+                                      r.tokens, time.monotonic() - t0, nodes=len(stats.per_node),
+                                      retries=stats.retries))
 
             try:
-                self._dispatch(actors, w.units, on_result, stats)
+                self._dispatch(actors, w.units, on_result, stats, grader)
             finally:
                 for a in actors:
                     ray.kill(a)
             per_model[w.model.name] = {"new": new}
             new_total += new
+        if grader is not None:
+            grader.drain()
         run.mark_stage("sample", samples=new_total, executor="ray", nodes=len(stats.per_node),
                        retries=stats.retries)
         self.sample_stats = stats
@@ -250,10 +353,26 @@ class RayExecutor:
         return SampleSummary(run=str(run.path), new_samples=new_total, skipped_samples=skipped_total,
                              per_model=per_model)
 
+    def sample_and_verify(self, run: Run, plan: SamplingPlan, configs: Mapping[str, Any] | None = None, *,
+                          progress: Callable[[Progress], None] | None = None,
+                          verify_progress: Callable[[int], None] | None = None,
+                          ) -> tuple[SampleSummary, VerifySummary]:
+        """The sample and verify stages with verification pipelined behind sampling: each shard is
+        graded as its unit lands; then whatever else has no verdicts (earlier runs' shards) is graded.
+        When a unit fails for good, the shards that did land are still graded before the error is raised."""
+        configs = dict(configs or {})
+        try:
+            s = self.sample(run, plan, progress=progress, verify=configs, verify_progress=verify_progress)
+        finally:
+            early, self._grader = self._grader, None
+        v = self.verify(run, configs, progress=verify_progress, _early=early)
+        return s, v
+
     def _dispatch(self, actors: list[Any], units: list[WorkUnit], on_result: Callable[[UnitResult], None],
-                  stats: _Stats) -> None:
+                  stats: _Stats, grader: _Grader | None = None) -> None:
         """Feed units to the actors, at most ``window`` in flight each; retry a failed unit up to
-        ``max_retries`` times, then record it as failed and go on.
+        ``max_retries`` times, then record it as failed and go on. Verification tasks of ``grader``
+        (pipelined) are collected in the same loop.
 
         An actor whose process or node died is restarted by Ray; until it answers a ping again it
         gets no units, so its lost units are retried on the healthy ones (promptly: each actor has at
@@ -270,8 +389,11 @@ class RayExecutor:
                     u, attempt = queue.popleft()
                     pending[a.draw.remote(u)] = (u, attempt, a)
                     load[id(a)] += 1
-            ready, _ = ray.wait([*pending, *pings], num_returns=1)
+            ready, _ = ray.wait([*pending, *pings, *(grader.refs() if grader else ())], num_returns=1)
             for ref in ready:
+                if grader is not None and grader.owns(ref):
+                    grader.collect(ref)
+                    continue
                 if ref in pings:
                     a = pings.pop(ref)
                     try:
@@ -300,56 +422,29 @@ class RayExecutor:
 
     # ----------------------------------------------------------------------------- verification
     def verify(self, run: Run, configs: Mapping[str, Any] | None = None, *,
-               progress: Callable[[int], None] | None = None) -> VerifySummary:
+               progress: Callable[[int], None] | None = None, _early: _Grader | None = None) -> VerifySummary:
         """Grade every samples shard without verdicts, one Ray task per shard."""
         ray = self._connect()
         run.remove_stale_temporaries()
         todo = shards_to_verify(run)
         total_rows = run.row_count("samples")
         if progress:
-            progress(total_rows - sum(n for _, n in todo))       # already graded
-        task = ray.remote(num_cpus=self.config.verify_cpus, max_retries=self.config.max_retries)(_verify_task)
-        configs = dict(configs or {})
-        if "math" in configs and configs["math"].workers is None:
-            configs["math"] = replace(configs["math"], workers=self.config.verify_cpus)
-        stats = _Stats()
-        statuses: dict[str, int] = {}
-        verified = checks = 0
-        names: set[str] = set()
-        queue = deque(todo)
-        pending: dict[Any, tuple[str, int]] = {}
-        window = max(2, 2 * int(sum(n.get("Resources", {}).get("CPU", 1) for n in ray.nodes() if n.get("Alive"))))
-        while queue or pending:
-            while queue and len(pending) < window:
-                name, rows = queue.popleft()
-                pending[task.remote(str(run.path.resolve()), name, configs)] = (name, rows)
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                name, rows = pending.pop(ref)
-                try:
-                    s, node, start, end = ray.get(ref)
-                    stats.busy.append((start, end))
-                except Exception as e:
-                    stats.failures.append(UnitFailure(f"verification of samples shard {name}",
-                                                      self.config.max_retries + 1, _short(e)))
-                    continue
-                verified += s.verified
-                checks += s.distinct_checks
-                names.update(x for x in s.verifier.split("; ") if x)
-                for k, v in s.statuses.items():
-                    statuses[k] = statuses.get(k, 0) + v
-                stats.per_node[node.split(":")[0]] = stats.per_node.get(node.split(":")[0], 0) + rows
-                if progress:
-                    progress(rows)
+            progress(total_rows - sum(n for _, n in todo) - (_early.rows if _early else 0))   # graded before
+        grader = _Grader(ray, run, dict(configs or {}), self.config, progress, merge=_early)
+        for name, rows in todo:
+            grader.submit(name, rows)
+        grader.drain()
         import pyarrow.compute as pc
         errors = run.read("verdicts", ["status"]).filter(pc.equal(pc.field("status"), "error")).num_rows
-        run.mark_stage("verify", verified=verified, complete=errors == 0 and not stats.failures,
+        stats = grader.stats
+        run.mark_stage("verify", verified=grader.verified, complete=errors == 0 and not stats.failures,
                        unresolved_errors=errors, executor="ray", nodes=len(stats.per_node))
         self.verify_stats = stats
         if stats.failures:
             raise BoundaryError(self._failure_message("verification task", stats.failures))
-        return VerifySummary(run=str(run.path), verified=verified, skipped=total_rows - verified,
-                             statuses=statuses, distinct_checks=checks, verifier="; ".join(sorted(names)))
+        return VerifySummary(run=str(run.path), verified=grader.verified, skipped=total_rows - grader.verified,
+                             statuses=grader.statuses, distinct_checks=grader.checks,
+                             verifier="; ".join(sorted(grader.names)))
 
     @staticmethod
     def _failure_message(what: str, failures: list[UnitFailure]) -> str:
@@ -361,6 +456,23 @@ class RayExecutor:
         if self._ray is not None and self._ray.is_initialized():
             self._ray.shutdown()
         self._ray = None
+
+
+#: Exception class names that mean a backend's engine is gone for good (vLLM's V1 ``EngineDeadError``,
+#: raised for every request once its engine core process died), so only a new process can serve.
+DEAD_ENGINE_ERRORS = frozenset({"EngineDeadError", "DeadEngineError", "AsyncEngineDeadError"})
+
+
+def engine_dead(e: BaseException) -> bool:
+    """Whether ``e`` (or an exception it was raised from) says the engine itself died."""
+    seen: set[int] = set()
+    x: BaseException | None = e
+    while x is not None and id(x) not in seen:
+        if type(x).__name__ in DEAD_ENGINE_ERRORS:
+            return True
+        seen.add(id(x))
+        x = x.__cause__ or x.__context__
+    return False
 
 
 def _actor_lost(e: BaseException) -> bool:

@@ -52,6 +52,10 @@ class Progress:
     new_samples: int
     new_tokens: int
     elapsed_s: float
+    nodes: int = 0
+    """Cluster nodes that have drawn samples so far (0 for a local run)."""
+    retries: int = 0
+    """Work units retried so far (a unit that failed, or whose node or engine died)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,8 @@ class UnitResult:
     tokens: int
     seconds: float
     node: str = ""
+    shard: str = ""
+    """The file name of the samples shard it stored (empty when it stored nothing)."""
 
 
 def run_unit(run: Run, engine: Backend, unit: WorkUnit, params: SamplingParams, *,
@@ -243,7 +249,7 @@ def run_unit(run: Run, engine: Backend, unit: WorkUnit, params: SamplingParams, 
     of the same unit replaces that shard whole.
     """
     t0 = time.monotonic()
-    out = {"rows": 0, "tokens": 0}
+    out: dict[str, Any] = {"rows": 0, "tokens": 0, "shard": ""}
 
     def write(_batch: list[ChunkRequest], chunks: list[tuple[ChunkRequest, list[Completion]]]) -> None:
         rows: list[dict] = []
@@ -261,12 +267,13 @@ def run_unit(run: Run, engine: Backend, unit: WorkUnit, params: SamplingParams, 
                              "logprob_sum": logprob_sum(c.logprobs)})
                 tokens += c.completion_tokens or 0
         if rows:                             # the shard is named by its unit: a retried unit replaces it
-            run.write("samples", pa.Table.from_pylist(rows), unit=unit.name)
+            out["shard"] = run.write("samples", pa.Table.from_pylist(rows), unit=unit.name).name
         out["rows"], out["tokens"] = len(rows), tokens
 
     draw(engine, unit.chunks, params, batch_chunks=max(1, len(unit.chunks)), write=write,
          what=f"model {unit.model}")
-    return UnitResult(unit.name, unit.model, unit.benchmark, out["rows"], out["tokens"], time.monotonic() - t0)
+    return UnitResult(unit.name, unit.model, unit.benchmark, out["rows"], out["tokens"], time.monotonic() - t0,
+                      shard=out["shard"])
 
 
 @dataclass
