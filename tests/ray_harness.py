@@ -23,7 +23,11 @@ AIME = str(ROOT / "tests" / "data" / "math" / "aime24.jsonl")
 
 def spec(n=16, engine_args=None, executor=None, models=("base", "rl"), limit=6):
     from boundary.spec import parse_spec
-    return parse_spec({
+    return parse_spec(spec_dict(n, engine_args, executor, models, limit))
+
+
+def spec_dict(n=16, engine_args=None, executor=None, models=("base", "rl"), limit=6):
+    return ({
         "seed": 0, "template": "qwen-boxed",
         "models": [{"name": m, "backend": "fake", "path": "none", "engine_args": dict(engine_args or {})}
                    for m in models],
@@ -104,6 +108,24 @@ def main(scenario: str, out: Path) -> None:
             result["pipe_verified"] = v.verified
             result["pipe_first_verify_start"] = min(s for s, _ in ex1.verify_stats.busy)
             result["pipe_last_sample_end"] = max(e for _, e in ex1.sample_stats.busy)
+            # the CLI in a fresh process, `--executor ray --address auto`: Ray finds the cluster from
+            # RAY_ADDRESS, as on a node where `ray start` ran
+            import subprocess
+
+            import yaml
+            (out / "spec.yaml").write_text(yaml.safe_dump(spec_dict()))
+            p = subprocess.run([str(Path(sys.executable).parent / "boundary"), "run", str(out / "spec.yaml"), "--run",
+                                str(out / "cli"), "--executor", "ray", "--address", "auto", "--no-report"],
+                               env=dict(os.environ, RAY_ADDRESS=cluster.address), capture_output=True, text=True,
+                               timeout=600)
+            result["cli_rc"], result["cli_out"] = p.returncode, (p.stdout + p.stderr)[-3000:]
+            if p.returncode == 0:
+                from boundary.store import Run
+                result["cli_equal"] = table(out / "cli", "samples", SAMPLE_COLS) == table(out / "local", "samples",
+                                                                                         SAMPLE_COLS)
+                result["cli_verdicts_equal"] = table(out / "cli", "verdicts", VERDICT_COLS) == table(
+                    out / "local", "verdicts", VERDICT_COLS)
+                result["cli_stage_executor"] = Run(out / "cli").manifest["stages"]["sample"].get("executor")
         elif scenario == "tiny":
             # the organism's real checkpoints through backend: tiny (torch) on the cluster's actors
             from boundary.spec import parse_spec

@@ -8,7 +8,10 @@ address, and no test may send traffic anywhere but loopback.
   organism's real checkpoints through `backend: tiny`, and with `backend: openai` against a real vLLM
   server on loopback; a run half-sampled locally and
   finished on Ray (and the reverse) equals the local one; a rerun of a finished run does nothing;
-- faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); a unit that
+  verification is pipelined behind sampling; `boundary run --executor ray --address auto` in a fresh
+  process finds the cluster (RAY_ADDRESS) and equals the local run;
+- faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); an engine
+  that dies inside a live process (EngineDeadError: the actor exits so Ray restarts it); a unit that
   always fails is reported after its retries while the rest is stored;
 - driver killed mid-run: a rerun draws only the missing samples, and the run equals a local one;
 - node crash: a worker node's whole process tree killed after a unit stored its shard but before it
@@ -79,6 +82,8 @@ def test_ray_run_equals_a_local_run(tmp_path):
     assert r["rerun_new"] == 0 and r["rerun_verified"] == 0
     assert r["pipe_equal"] and r["pipe_verdicts_equal"] and r["pipe_verified"] == 192
     assert r["pipe_first_verify_start"] < r["pipe_last_sample_end"]            # graded while sampling went on
+    assert r["cli_rc"] == 0, r["cli_out"]                # `boundary run --executor ray --address auto`
+    assert r["cli_equal"] and r["cli_verdicts_equal"] and r["cli_stage_executor"] == "ray"
 
 
 def test_ray_run_with_the_organisms_tiny_backend_equals_a_local_run(tmp_path):

@@ -103,10 +103,16 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
              on_stage: Callable[[str, str], None] | None = None, sample_progress=None,
              verify_progress=None) -> RunResult:
     """Do every stage of the spec in ``run_dir``. ``on_stage(stage, message)`` reports each stage's summary."""
-    from boundary.analysis import analyze
 
     say = on_stage or (lambda stage, msg: None)
     run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
+    with run.lock("run"):
+        return _run_spec(spec, run, report, say, sample_progress, verify_progress)
+
+
+def _run_spec(spec: Spec, run: Run, report: bool, say: Callable[[str, str], None], sample_progress,
+              verify_progress) -> RunResult:
+    from boundary.analysis import analyze
     executor = make_executor(spec.executor.to_config())
     try:
         def sampled(s: SampleSummary) -> None:

@@ -290,6 +290,11 @@ class RayExecutor:
         shard is graded by a verification task as soon as its unit reports, while the other units
         are still drawn (pipelined); :meth:`sample_and_verify` then grades only what is left.
         """
+        with run.lock("sample (ray)"):
+            return self._sample(run, plan, progress, verify, verify_progress)
+
+    def _sample(self, run: Run, plan: SamplingPlan, progress: Callable[[Progress], None] | None,
+                verify: Mapping[str, Any] | None, verify_progress: Callable[[int], None] | None) -> SampleSummary:
         ray = self._connect()
         cfg = self.config
         unit_chunks = (max(1, cfg.unit_samples // min(plan.chunk_size, plan.n)) if cfg.unit_samples
@@ -361,6 +366,12 @@ class RayExecutor:
         graded as its unit lands; then whatever else has no verdicts (earlier runs' shards) is graded.
         When a unit fails for good, the shards that did land are still graded before the error is raised."""
         configs = dict(configs or {})
+        with run.lock("sample + verify (ray)"):
+            return self._sample_and_verify(run, plan, configs, progress, verify_progress)
+
+    def _sample_and_verify(self, run: Run, plan: SamplingPlan, configs: dict[str, Any],
+                           progress: Callable[[Progress], None] | None,
+                           verify_progress: Callable[[int], None] | None) -> tuple[SampleSummary, VerifySummary]:
         try:
             s = self.sample(run, plan, progress=progress, verify=configs, verify_progress=verify_progress)
         finally:
@@ -424,6 +435,11 @@ class RayExecutor:
     def verify(self, run: Run, configs: Mapping[str, Any] | None = None, *,
                progress: Callable[[int], None] | None = None, _early: _Grader | None = None) -> VerifySummary:
         """Grade every samples shard without verdicts, one Ray task per shard."""
+        with run.lock("verify (ray)"):
+            return self._verify(run, configs, progress, _early)
+
+    def _verify(self, run: Run, configs: Mapping[str, Any] | None, progress: Callable[[int], None] | None,
+                _early: _Grader | None) -> VerifySummary:
         ray = self._connect()
         run.remove_stale_temporaries()
         todo = shards_to_verify(run)

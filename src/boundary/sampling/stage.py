@@ -342,6 +342,12 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
         backends: already-built engines by model name (tests, or to reuse an engine across runs).
     """
     run = run if isinstance(run, Run) else Run.create(run)
+    with run.lock("sample"):
+        return _sample_run(plan, run, batch_chunks, progress, backends)
+
+
+def _sample_run(plan: SamplingPlan, run: Run, batch_chunks: int | None, progress: Callable[[Progress], None] | None,
+                backends: dict[str, Backend] | None) -> SampleSummary:
     work = prepare(run, plan, unit_chunks=batch_chunks or default_unit_chunks(plan))
     per_model: dict[str, dict[str, int]] = {}
     new_total = skipped_total = 0

@@ -540,6 +540,12 @@ class Run:
         except (pa.ArrowInvalid, OSError) as e:
             raise StoreError(f"cannot read the shard {shard}: {e}") from e
 
+    def lock(self, what: str):
+        """Hold the run's lock while a ``with`` block runs: one driver at a time, on any host
+        (:func:`boundary.store.lock.run_lock`; re-entrant within a process)."""
+        from boundary.store.lock import run_lock
+        return run_lock(self.path, what)
+
     def row_count(self, table: str) -> int:
         """Rows stored in ``table``, from the shards' footers (no data is read)."""
         try:

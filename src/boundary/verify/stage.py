@@ -111,8 +111,16 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     kind's verifier is taken from it, or built and added to it, and never closed here.
     """
     run = run if isinstance(run, Run) else Run(run)
-    if record:
-        run.remove_stale_temporaries()
+    if record:                          # the driver: holds the run's lock (workers' calls do not)
+        with run.lock("verify"):
+            run.remove_stale_temporaries()
+            return _verify_run(run, config, code_config, configs, flush_every, progress, shards, record, verifiers)
+    return _verify_run(run, config, code_config, configs, flush_every, progress, shards, record, verifiers)
+
+
+def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, configs: Mapping[str, Any] | None,
+                flush_every: int, progress: Callable[[int], None] | None, shards: Sequence[str] | None,
+                record: bool, verifiers: dict[str, Verifier] | None) -> VerifySummary:
     kind_configs = dict(configs or {})
     if config is not None:
         kind_configs["math"] = config
