@@ -180,3 +180,13 @@ def test_helpers():
     assert choice_letter("A triangle", DEG) is None
     assert split_list("1 and 2") == ["1", "2"]
     assert split_list("[1, , 2]") is None
+
+
+def test_spec_verify_block_chooses_the_mode():
+    from boundary.errors import InputError
+    from boundary.spec import VerifySpec, parse_block
+    block = parse_block(VerifySpec, {"visual": {"mode": "mathvista", "timeout_s": 2}}, where="spec", prefix="verify")
+    assert block.visual.to_config() == VisualVerifyConfig(mode="mathvista", timeout_s=2)
+    assert parse_block(VerifySpec, {}, where="spec", prefix="verify").visual.to_config().mode == "paper"
+    with pytest.raises(InputError, match="visual.mode"):
+        parse_block(VerifySpec, {"visual": {"mode": "official"}}, where="spec", prefix="verify")

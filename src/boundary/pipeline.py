@@ -90,7 +90,8 @@ def run_spec(spec: Spec, run_dir: str | Path, *, report: bool = True,
     try:
         s = sample_spec(spec, run, executor=executor, progress=sample_progress)
         say("sample", f"{s.new_samples:,} new samples ({s.skipped_samples:,} already stored)")
-        configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config()}
+        configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config(),
+                   "visual": spec.verify.visual.to_config()}
         if executor is not None:
             v = executor.verify(run, configs, progress=verify_progress)
         else:

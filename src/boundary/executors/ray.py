@@ -312,6 +312,8 @@ class RayExecutor:
         configs = dict(configs or {})
         if "math" in configs and configs["math"].workers is None:
             configs["math"] = replace(configs["math"], workers=self.config.verify_cpus)
+        if "visual" in configs and configs["visual"].workers is None:
+            configs["visual"] = replace(configs["visual"], workers=self.config.verify_cpus)
         stats = _Stats()
         statuses: dict[str, int] = {}
         verified = checks = 0
