@@ -271,8 +271,9 @@ def verify(
                                      help="Without a marked final answer, grade the last number in the text."),
     grader: str = typer.Option("boundary", "--grader", help="boundary (math-verify based) or strict."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE",
-                                     help="Any option of the spec's verify block, e.g. -o memory_mb=4096 or "
-                                     "-o code.time_factor=8 (repeatable; MathVerifyConfig, CodeVerifyConfig)."),
+                                     help="Any option of the spec's verify block, e.g. -o memory_mb=4096, "
+                                     "-o code.time_factor=8 or -o visual.mode=mathvista (repeatable; "
+                                     "MathVerifyConfig, CodeVerifyConfig, VisualVerifyConfig)."),
     compare: bool = typer.Option(False, "--compare",
                                  help="Grade with both graders and list where they disagree (writes no verdicts)."),
 ):
@@ -318,7 +319,8 @@ def verify(
         return
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("verifying", total=total)
-        s = verify_run(r, config, code_config=code_config, progress=lambda k: bar.advance(task, k))
+        s = verify_run(r, config, code_config=code_config, configs={"visual": block.visual.to_config()},
+                       progress=lambda k: bar.advance(task, k))
     st = ", ".join(f"{k} {v:,}" for k, v in sorted(s.statuses.items())) or "nothing new"
     out.print(f"verified {s.verified:,} samples ({s.skipped:,} already done; {s.distinct_checks:,} distinct "
               f"checks): {st}")

@@ -58,7 +58,8 @@ def sample_verify_spec(spec: Spec, run: Run | str | Path, *, executor: Any = Non
     from boundary.verify import verify_run
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
     executor = executor or make_executor(spec.executor.to_config())
-    configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config()}
+    configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config(),
+               "visual": spec.verify.visual.to_config()}
     if executor is not None:
         s, v = executor.sample_and_verify(run, spec.sampling_plan(), configs, progress=sample_progress,
                                           verify_progress=verify_progress)

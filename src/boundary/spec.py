@@ -41,6 +41,7 @@ from boundary.errors import InputError
 from boundary.executors import ExecutorConfig
 from boundary.verify.code import CodeVerifyConfig
 from boundary.verify.math import MathVerifyConfig
+from boundary.verify.visual import VisualVerifyConfig
 
 if TYPE_CHECKING:
     from boundary.judge.cot import JudgeConfig
@@ -177,8 +178,12 @@ if TYPE_CHECKING:
     class CodeVerifySpec(_ConfigSpec):
         pass
 
+    class VisualVerifySpec(_ConfigSpec):
+        pass
+
     class VerifySpec(_ConfigSpec):
         code: CodeVerifySpec = CodeVerifySpec()
+        visual: VisualVerifySpec = VisualVerifySpec()
 
     class ExecutorSpec(_ConfigSpec):
         kind: str = "local"
@@ -186,9 +191,11 @@ else:
     #: ``executor:`` — where the sample and verify stages run (``ExecutorConfig``; docs/scale-out.md).
     ExecutorSpec = config_spec(ExecutorConfig, "ExecutorSpec")
     CodeVerifySpec = config_spec(CodeVerifyConfig, "CodeVerifySpec")
-    #: ``verify:`` — the math verifier's options (``MathVerifyConfig``) and, under ``code:``, the code sandbox's
-    #: (``CodeVerifyConfig``).
-    VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()))
+    VisualVerifySpec = config_spec(VisualVerifyConfig, "VisualVerifySpec")
+    #: ``verify:`` — the math verifier's options (``MathVerifyConfig``), under ``code:`` the code sandbox's
+    #: (``CodeVerifyConfig``), under ``visual:`` the visual kind's (``VisualVerifyConfig``: ``mode``, ...).
+    VerifySpec = config_spec(MathVerifyConfig, "VerifySpec", code=(CodeVerifySpec, CodeVerifySpec()),
+                             visual=(VisualVerifySpec, VisualVerifySpec()))
 
 
 def _analysis_fields() -> dict[str, Any]:

@@ -5,7 +5,8 @@ from boundary.analysis.analyze import Analysis, AnalysisConfig, BenchmarkAnalysi
 from boundary.analysis.answers import AnswerDiversity, answer_diversity, answer_entropy
 from boundary.analysis.bootstrap import Band, Comparison, Crossover, bootstrap_curve, compare
 from boundary.analysis.budget import BudgetAnalysis, BudgetCurve, budget_analysis, budget_curve
-from boundary.analysis.cover import chance_floor, cover_at
+from boundary.analysis.cover import (chance_floor, cover_at, guess_floor, multiple_choice_floor,
+                                     prior_guess_probabilities)
 from boundary.analysis.coverage import Coverage, coverage, mcnemar_exact
 from boundary.analysis.efficiency import EfficiencyGap, sampling_efficiency_gap
 from boundary.analysis.extrapolate import (BetaBinomialFit, Extrapolation, ExtrapolationCheck, PowerLawFit,
@@ -19,7 +20,8 @@ from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkp
 __all__ = [
     "Analysis", "AnalysisConfig", "BenchmarkAnalysis", "analyze", "analyze_counts",
     "Band", "Comparison", "Crossover", "bootstrap_curve", "compare",
-    "chance_floor", "cover_at", "Coverage", "coverage", "mcnemar_exact",
+    "chance_floor", "guess_floor", "multiple_choice_floor", "prior_guess_probabilities", "cover_at",
+    "Coverage", "coverage", "mcnemar_exact",
     "EfficiencyGap", "sampling_efficiency_gap", "BIN_LABELS", "accuracy_bins", "accuracy_histogram",
     "pass_at_k", "pass_at_k_curve", "pass_at_k_table", "pool_counts", "Skipped",
     "AnswerDiversity", "answer_diversity", "answer_entropy",

@@ -387,17 +387,49 @@ def sample_data(run) -> SampleData:
 
 
 def problem_chances(run) -> dict[str, dict[str, float]]:
-    """benchmark → {problem_id: p} for problems whose metadata records a blind-guess ``chance``."""
+    """benchmark → {problem_id: p}: the probability that one blind guess is right, for problems whose
+    metadata records a ``chance``, and for every problem of the ``visual`` kind (:func:`visual_chances`)."""
     import json
     out: dict[str, dict[str, float]] = {}
     if not run.shards("problems"):
         return out
-    t = run.problems(["benchmark", "problem_id", "metadata"])
-    for b, pid, meta in zip(*(t[c].to_pylist() for c in ("benchmark", "problem_id", "metadata"))):
+    t = run.problems(["benchmark", "problem_id", "reference", "metadata"])
+    visual: dict[str, list[tuple[str, str, dict]]] = {}
+    for b, pid, ref, meta in zip(*(t[c].to_pylist() for c in ("benchmark", "problem_id", "reference", "metadata"))):
         if meta and '"chance"' in meta:
             p = json.loads(meta).get("chance")
             if isinstance(p, (int, float)):
                 out.setdefault(b, {})[pid] = float(p)
+                continue
+        if meta and '"visual"' in meta:
+            md = json.loads(meta)
+            if md.get("kind") == "visual":
+                visual.setdefault(b, []).append((pid, ref or "", md))
+    for b, rows in visual.items():
+        out.setdefault(b, {}).update(visual_chances(rows))
+    return out
+
+
+def visual_chances(rows: list[tuple[str, str, dict]]) -> dict[str, float]:
+    """One blind guess's success probability for each ``(problem_id, reference, metadata)`` of one
+    visual benchmark: ``1/m`` for multiple choice with m options (a uniform letter guess); for a
+    free-form answer, the leave-one-out share of the other free-form problems *of its answer type*
+    whose normalized reference equals it (:func:`~boundary.analysis.cover.prior_guess_probabilities`):
+    a guesser that never sees the image and draws from the benchmark's own answers."""
+    from boundary.analysis.cover import prior_guess_probabilities
+    from boundary.verify.normalize import normalize_answer
+    out: dict[str, float] = {}
+    free: list[tuple[str, str, str]] = []
+    for pid, ref, md in rows:
+        choices = md.get("choices")
+        if choices:
+            out[pid] = 1.0 / len(choices)
+        else:
+            unit = md.get("unit")
+            free.append((pid, normalize_answer(ref, {"unit": unit} if unit else None), str(md.get("answer_type"))))
+    if free:
+        probs = prior_guess_probabilities([a for _, a, _ in free], [g for _, _, g in free])
+        out.update({pid: float(p) for (pid, _, _), p in zip(free, probs)})
     return out
 
 

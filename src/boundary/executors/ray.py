@@ -159,6 +159,8 @@ class _Grader:
         configs = dict(configs)
         if "math" in configs and configs["math"].workers is None:
             configs["math"] = replace(configs["math"], workers=cfg.verify_cpus)
+        if "visual" in configs and configs["visual"].workers is None:
+            configs["visual"] = replace(configs["visual"], workers=cfg.verify_cpus)
         self.configs = configs
         self.attempts = cfg.max_retries + 1
         cpus = sum(n.get("Resources", {}).get("CPU", 1) for n in ray.nodes() if n.get("Alive"))

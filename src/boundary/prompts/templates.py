@@ -28,6 +28,15 @@ placeholder, every other brace is literal):
   replaced by ``{question}``.
 - ``r1-zero-oat``: Oat-Zero's R1 template, sail-sg/understand-r1-zero ``train_zero_math.py``
   ``apply_r1_template``, commit 14046dcaa53d47b3a5e3217c63e649d8862147d9.
+- ``easyr1``: the paper's visual-reasoning prompt (Yue et al. 2025, §3.3 and App. E Fig. 26: the
+  RL model is Qwen2.5-VL-7B trained with EasyR1). The text is EasyR1's math format prompt,
+  hiyouga/EasyR1 ``examples/format_prompt/math.jinja`` (``{{ content | trim }}`` followed by the
+  instruction; the paper's figure shows the same instruction in the system turn, after "You are
+  Qwen, created by Alibaba Cloud. You are a helpful assistant."), with the content replaced by
+  ``{question}``. Copied from this project's reading of that file (reference/visual.md §2), not
+  checked character by character against a pinned commit: unverified. It is the *user turn*
+  only: use it as the user text of the model's chat template (``template: {chat: true, user:
+  ...}``) or a chat server; the image placeholder is the model's (``docs/visual.md``).
 - ``raw``: the question alone.
 
 ``stop`` lists stop strings a sampler should add for the template (from the same sources).
@@ -244,6 +253,13 @@ _TEMPLATE_LIST = [
         "and answer is enclosed within <answer> </answer> tags, respectively, i.e., <think> reasoning "
         "process here </think> <answer> answer here </answer>.\nUser: {question}\nAssistant: <think>",
         source=_OAT_SRC + " apply_r1_template", stop=("</answer>",)),
+    PromptTemplate(
+        "easyr1",
+        "{question} You FIRST think about the reasoning process as an internal monologue and then provide the "
+        "final answer. The reasoning process MUST BE enclosed within <think> </think> tags. The final answer "
+        "MUST BE put in \\boxed{}.",
+        source="hiyouga/EasyR1 examples/format_prompt/math.jinja (the paper's visual prompt, Fig. 26), "
+        "content -> {question}; commit unpinned, unverified character by character"),
     PromptTemplate("raw", "{question}", source="the question alone"),
 ]
 

@@ -21,6 +21,7 @@ from typing import Any
 from boundary.errors import InputError
 from boundary.tasks import code as _code
 from boundary.tasks import math as _math
+from boundary.tasks import visual as _visual
 from boundary.tasks.custom import MAPPING_KEYS, load_custom
 from boundary.tasks.kind import Prompt, TaskKind, Verifier, VerifyItem, kind_name, render_with_template
 from boundary.tasks.problem import Problem
@@ -77,3 +78,9 @@ for _info in _math.BENCHMARKS.values():
 for _name in _code.CODE_BENCHMARKS:
     register_benchmark(_name, _code.load_code_benchmark, options=_CODE_OPTIONS,
                        aliases=tuple(a for a, n in _code._ALIASES.items() if n == _name))
+register_benchmark("mathvista", _visual.load_mathvista, aliases=("math-vista", "mathvista-testmini"),
+                   options=("question_type", "prompt_field", "split", "revision", "image_root"),
+                   description=_visual.VISUAL_BENCHMARKS["mathvista"])
+register_benchmark("mathvision", _visual.load_mathvision, aliases=("math-vision", "math-v", "mathv"),
+                   options=("question_type", "split", "revision", "image_root"),
+                   description=_visual.VISUAL_BENCHMARKS["mathvision"])

@@ -6,6 +6,9 @@
 - ``code``: the benchmark's official prompt (EvalPlus / LiveCodeBench; through the model's chat
   template when the run asks for ``chat``); the sandboxed :class:`~boundary.verify.code.CodeVerifier`.
   Its verify config is a ``CodeVerifyConfig``.
+- ``visual``: MathVista / MathVision (:mod:`boundary.tasks.visual`): the question with its choices
+  through the run's template (the images stay in ``metadata["images"]``);
+  :class:`~boundary.verify.visual.VisualVerifier`. Its verify config is a ``VisualVerifyConfig``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from boundary.errors import StoreError
 from boundary.prompts.code import code_prompt, code_prompt_text
 from boundary.tasks import Problem, TaskKind, Verdict, VerifyItem, register_kind
 from boundary.tasks.kind import Prompt
+from boundary.tasks.visual import render_question
 from boundary.verify.math import MathItem, MathVerifier, MathVerifyConfig
+from boundary.verify.visual import VisualVerifier
 
 #: Problem metadata the math verifier reads as hints.
 HINT_KEYS = ("unit", "is_multiple_answer", "answer_type", "choices")
@@ -85,9 +90,22 @@ def code_kind_prompt(problem: Problem, template: Any) -> Prompt:
     return code_prompt_text(problem)
 
 
+def visual_kind_prompt(problem: Problem, template: Any) -> Prompt:
+    """The question with its choices (:func:`boundary.tasks.visual.render_question`) through the run's
+    template, or as one chat turn. Only text: the images are in ``metadata["images"]``."""
+    text = render_question(problem)
+    return template.render(text) if template is not None else (("user", text),)
+
+
 MATH = register_kind(TaskKind("math", MathKindVerifier, description="final answers checked against a reference "
                               "(boundary's math verifier: exact paths, then math-verify)"), replace=True)
 CODE = register_kind(TaskKind("code", CodeKindVerifier, code_kind_prompt, description="programs run against "
                               "tests in a sandbox (HumanEval+, MBPP+, LiveCodeBench)"), replace=True)
 
-__all__ = ["MATH", "CODE", "HINT_KEYS", "math_hints", "MathKindVerifier", "CodeKindVerifier", "code_kind_prompt"]
+VISUAL = register_kind(TaskKind("visual", VisualVerifier, visual_kind_prompt, description="visual math "
+                                "(MathVista, MathVision): multiple choice up to 8 options, lists, and "
+                                "free-form answers through the math verifier; grading modes paper, "
+                                "mathvista, mathvision"), replace=True)
+
+__all__ = ["MATH", "CODE", "VISUAL", "visual_kind_prompt", "HINT_KEYS", "math_hints", "MathKindVerifier",
+           "CodeKindVerifier", "code_kind_prompt"]

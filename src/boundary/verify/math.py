@@ -470,6 +470,32 @@ class MathVerifier:
             progress(len(items))
         return out  # type: ignore[return-value]
 
+    def check_answers(self, pairs: Iterable[tuple[str, str, Mapping[str, Any] | None]]) -> list[Verdict]:
+        """Grade answers that were already extracted: one verdict per ``(answer, reference, hints)``, in
+        order, through the same cache, exact paths and time-limited workers as :meth:`verify_batch`
+        (no extraction, no truncation check: the caller did those). For verifiers that build on this
+        one (the visual kind's list items and option texts)."""
+        keys: list[tuple] = []
+        pending: list[tuple] = []
+        seen: set[tuple] = set()
+        for answer, reference, hints in pairs:
+            h = json.dumps(dict(hints), sort_keys=True, default=str) if hints else ""
+            key = (answer, reference, h, self.config.grader)
+            keys.append(key)
+            if key not in self.cache and key not in seen:
+                seen.add(key)
+                pending.append(key)
+        if pending:
+            outcomes = self._get_pool().map(iter(pending), progress=None)
+            self.checks += len(pending)
+            for key, o in zip(pending, outcomes):
+                self.cache[key] = tuple(o.value) if o.status == "ok" else (o.status, "worker", o.detail)
+        out = []
+        for key in keys:
+            status, path, detail = self.cache[key]
+            out.append(Verdict(status, key[0][:_MAX_STORED_ANSWER], path, detail))
+        return out
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
