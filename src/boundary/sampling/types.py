@@ -30,6 +30,11 @@ class ChunkRequest:
     """The rendered prompt text (completions) ..."""
     messages: tuple[tuple[str, str], ...] | None = None
     """... or chat messages (role, content) when the model's own chat template applies."""
+    images: tuple[str, ...] = ()
+    """Paths of the problem's images (copied into the run's ``images/`` by content hash), in the order
+    the prompt refers to them. A text prompt already holds the model's image placeholder once per
+    image; with chat messages, the backend adds the images as content parts before the last user
+    message's text. Empty for text-only problems."""
 
 
 @dataclass(frozen=True)
