@@ -76,6 +76,11 @@ class ModelSpec(_Strict):
                              "`checkpoints` expansion (or by hand), read back with Run.model_steps().")
     group: str | None = Field(None, description="The spec entry this model was expanded from "
                               "(checkpoint or temperature sweep); default: its own name.")
+    image_placeholder: str | None = Field(None, min_length=1, description="Visual benchmarks with a text "
+                                          "prompt: the string this model's processor expands into one image's "
+                                          "tokens ('<image>' for LLaVA and Idefics3, "
+                                          "'<|vision_start|><|image_pad|><|vision_end|>' for Qwen2/2.5-VL); it "
+                                          "replaces {image} in the template, else goes before the question.")
 
     @field_validator("backend")
     @classmethod
@@ -380,7 +385,8 @@ class Spec(_Strict):
                 engine=m.engine_config(), params=params, template=self.template_for(m),
                 token_logprobs=s.logprobs is True, fingerprint=s.fingerprint(),
                 params_record=s.model_dump(exclude={"n", "chunks_per_shard"}), record=m.model_dump(mode="json"),
-                info={"group": m.group or m.name, "step": m.step, "path": m.path, "temperature": s.temperature}))
+                info={"group": m.group or m.name, "step": m.step, "path": m.path, "temperature": s.temperature},
+                image_placeholder=m.image_placeholder))
         benchmarks = {}
         for b in self.benchmarks:
             problems = load_benchmark(b.name, source=b.source, **dict(b.fields or {}), **b.options)

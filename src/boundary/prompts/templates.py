@@ -56,6 +56,9 @@ __all__ = ["PromptTemplate", "ChatTemplate", "TEMPLATES", "get_template", "make_
            "template_names", "PLACEHOLDER"]
 
 PLACEHOLDER = "{question}"
+IMAGE_SLOT = "{image}"
+"""Where a problem's images go in a text template (optional, at most once): the sample stage puts
+the model's ``image_placeholder`` there once per image, or before the question when it is absent."""
 
 
 def _question_text(problem: Any) -> str:
@@ -92,6 +95,9 @@ class PromptTemplate:
         if self.text.count(PLACEHOLDER) > 1:
             raise InputError(f"prompt template {self.name!r} contains {PLACEHOLDER} "
                              f"{self.text.count(PLACEHOLDER)} times; use it exactly once.")
+        if self.text.count(IMAGE_SLOT) > 1:
+            raise InputError(f"prompt template {self.name!r} contains {IMAGE_SLOT} "
+                             f"{self.text.count(IMAGE_SLOT)} times; use it at most once (it holds every image).")
         object.__setattr__(self, "stop", tuple(self.stop))
 
     kind = "text"

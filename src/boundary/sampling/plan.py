@@ -66,6 +66,10 @@ class ModelPlan:
     """The model's entry as the manifest records it (``sampling.<model>.model``)."""
     info: Mapping[str, Any] = field(default_factory=dict, hash=False)
     """``model_info`` of the manifest: group, training step, path, temperature."""
+    image_placeholder: str | None = None
+    """The string the model's processor expands into one image's tokens (``<image>``): it replaces
+    ``{image}`` in a text prompt (else goes before the question), once per image. Needed for problems
+    with images unless the server applies the chat template (``openai`` with ``api: chat``)."""
 
     @property
     def name(self) -> str:
@@ -73,14 +77,15 @@ class ModelPlan:
 
     @classmethod
     def of(cls, engine: EngineConfig, params: SamplingParams, *, template: str | Mapping[str, Any] = "raw",
-           chunk_size: int = 64, token_logprobs: bool = False) -> ModelPlan:
+           chunk_size: int = 64, token_logprobs: bool = False, image_placeholder: str | None = None) -> ModelPlan:
         """A plan for a library user: the records and the fingerprint derived from the arguments."""
         rec = {"temperature": params.temperature, "top_p": params.top_p, "max_tokens": params.max_tokens,
                "chunk_size": chunk_size, "logprobs": token_logprobs or params.logprobs, "stop": list(params.stop)}
         fp = hashlib.sha256(json.dumps(rec, sort_keys=True).encode()).hexdigest()[:16]
         engine_rec = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(engine).items()}
         return cls(engine, params, template, token_logprobs, fp, rec, engine_rec,
-                   {"group": engine.name, "step": None, "path": engine.path, "temperature": params.temperature})
+                   {"group": engine.name, "step": None, "path": engine.path, "temperature": params.temperature},
+                   image_placeholder)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
+from boundary.sampling.images import fingerprint_with_placeholder, prompt_with_images, store_images
 from boundary.sampling.seeds import derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
@@ -119,12 +120,14 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
 
 
 def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
-                existing: StoredChunks | Collection[tuple[str, int]]) -> tuple[list[ChunkRequest], int]:
+                existing: StoredChunks | Collection[tuple[str, int]],
+                images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[ChunkRequest], int]:
     """Chunk requests still to draw, and the number of samples already stored.
 
     Chunk j covers indices ``j*chunk_size .. min((j+1)*chunk_size, n) - 1``. When n is not a
     multiple of chunk_size the last chunk is partial; raising n later redraws that chunk with its
-    seed, and only its missing indices are stored (stored samples are never replaced).
+    seed, and only its missing indices are stored (stored samples are never replaced). ``images``
+    maps a problem id to its images' paths in the run (:mod:`boundary.sampling.images`).
     ``existing`` is what is stored: :meth:`Run.stored_chunks` (per-chunk counts), or a collection
     of (problem_id, sample_index) keys.
     """
@@ -151,7 +154,7 @@ def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
                 benchmark=bench_name, problem_id=p.id, chunk_index=j, first_index=first, n=size,
                 seed=derive_seed(plan.seed, model.name, bench_name, p.id, j),
                 prompt=prompt if isinstance(prompt, str) else "",
-                messages=None if isinstance(prompt, str) else prompt))
+                messages=None if isinstance(prompt, str) else prompt, images=(images or {}).get(p.id, ())))
     return todo, have
 
 
@@ -181,7 +184,7 @@ class WorkUnit:
 
 def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
                *, unit_chunks: int, index: Mapping[tuple[str, str], Sequence[Path]] | None = None,
-               ) -> tuple[list[WorkUnit], int]:
+               images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[WorkUnit], int]:
     """The work units still to draw for one model and benchmark, and the samples already stored.
 
     What is stored is counted per chunk by Arrow (:meth:`Run.stored_chunks`), never as a set of
@@ -190,12 +193,12 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
     """
     shards = None if index is None else index.get((model.name, bench_name), ())
     if shards is not None:
-        fast = _plan_by_unit_names(run, plan, model, bench_name, problems, prompts, unit_chunks, shards)
+        fast = _plan_by_unit_names(run, plan, model, bench_name, problems, prompts, unit_chunks, shards, images)
         if fast is not None:
             return fast
     stored = run.stored_chunks("samples", model.name, bench_name, chunk_size=plan.chunk_size, n=plan.n,
                                shards=shards)
-    todo, have = plan_chunks(plan, model, bench_name, problems, prompts, stored)
+    todo, have = plan_chunks(plan, model, bench_name, problems, prompts, stored, images)
     units = []
     for s in range(0, len(todo), unit_chunks):
         chunks = tuple(todo[s:s + unit_chunks])
@@ -205,14 +208,14 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
 
 
 def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
-                        prompts: dict[str, Any], unit_chunks: int, shards: Sequence[Path]
-                        ) -> tuple[list[WorkUnit], int] | None:
+                        prompts: dict[str, Any], unit_chunks: int, shards: Sequence[Path],
+                        images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[WorkUnit], int] | None:
     """The fast plan, from shard names and footers alone: when every shard of this pair is a whole
     unit of the pair's fixed partition (all its chunks in order, ``unit_chunks`` at a time — what a
     fresh run draws), the units to draw are those without a shard. None when anything else is there
     — a unit stored in part (an engine failed midway), older runs' shards, imports, another unit size
     or n: the caller counts per chunk instead, so only missing samples are drawn."""
-    everything, _ = plan_chunks(plan, model, bench_name, problems, prompts, ())
+    everything, _ = plan_chunks(plan, model, bench_name, problems, prompts, (), images)
     units = [WorkUnit(model.name, bench_name, tuple(everything[s:s + unit_chunks]))
              for s in range(0, len(everything), unit_chunks)]
     by_file = {f"part-u-{u.name}.parquet": u for u in units}
@@ -307,15 +310,20 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         record_problems(run, b, problems)
     work = []
     index = run.shard_keys("samples")           # which shards hold each (model, benchmark): footers, once
+    images = {b: store_images(run, problems) for b, problems in plan.benchmarks.items()}   # copied once
     for model in plan.models:
         template = _template(model)
         tinfo = template.describe() if template is not None else {"name": "chat (server)", "fingerprint": "server"}
+        if any(images.values()):
+            tinfo = fingerprint_with_placeholder(tinfo, model.image_placeholder)
         check_sampling_compatible(run, plan, model, tinfo)
         units, have = [], 0
         for bench_name, problems in plan.benchmarks.items():
-            prompts = {p.id: render_prompt(template, p) for p in problems}
+            pics = images[bench_name]
+            prompts = {p.id: prompt_with_images(render_prompt, template, p, len(pics.get(p.id, ())), model=model.name,
+                                                placeholder=model.image_placeholder) for p in problems}
             u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks,
-                              index=index)
+                              index=index, images=pics)
             units += u
             have += h
         params = model.params

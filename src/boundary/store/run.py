@@ -103,6 +103,8 @@ def _record_dict(kind: type[BaseModel], record: Any) -> dict[str, Any]:
 
 #: A temporary file of another host (shared storage) is taken for abandoned after this long.
 STALE_TEMP_AGE_S = 6 * 3600.0
+IMAGES = "images"
+"""The folder of a run's images, by content hash (``images/<sha256>.<ext>``)."""
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
 _UNIT_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 _SHARD_RE = re.compile(r"part-[A-Za-z0-9-]{1,160}\.parquet")
@@ -404,7 +406,7 @@ class Run:
         """
         removed = 0
         now = time.time()
-        for d in [self.path, *(self.path / t for t in S.TABLES)]:
+        for d in [self.path, self.path / IMAGES, *(self.path / t for t in S.TABLES)]:
             if not d.is_dir():
                 continue
             for tmp in d.glob(".*.tmp"):
@@ -539,6 +541,33 @@ class Run:
             return rows
         except (pa.ArrowInvalid, OSError) as e:
             raise StoreError(f"cannot read the shard {shard}: {e}") from e
+
+    def put_image(self, sha256: str, ext: str, data: Callable[[], bytes]) -> Path:
+        """The path of an image in the run (``images/<sha256>.<ext>``), copied there first if absent.
+
+        Images are stored by content hash, so a run holds each once and stays self-contained (a
+        resumed or moved run needs no benchmark files). ``data`` is called only when the image is not
+        stored yet; its bytes must hash to ``sha256``. Written like a shard: temporary file, fsync, rename.
+        """
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256) or not re.fullmatch(r"[a-z0-9]{1,8}", ext):
+            raise ValueError(f"an image is stored as <sha256 hex>.<ext>, got {sha256!r}.{ext!r}.")
+        d = self.path / IMAGES
+        final = d / f"{sha256}.{ext}"
+        if final.is_file():
+            return final
+        blob = data()
+        if hashlib.sha256(blob).hexdigest() != sha256:
+            raise StoreError(f"image {sha256[:12]}…: the bytes given hash to {hashlib.sha256(blob).hexdigest()[:12]}…; "
+                             "the source changed since the benchmark was loaded: load it again.")
+        d.mkdir(exist_ok=True)
+        tmp = d / _temp_name(final.name)
+        with open(tmp, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+        _fsync_dir(d)
+        return final
 
     def lock(self, what: str):
         """Hold the run's lock while a ``with`` block runs: one driver at a time, on any host
