@@ -140,3 +140,41 @@ def test_run_spec_verifies_and_reports_a_visual_run(tmp_path, vista):
     assert r.verified == run.row_count("samples") > 0
     names = json.loads(json.dumps(run.manifest["stages"]["verify"]))
     assert names and run.row_count("verdicts") == run.row_count("samples")
+
+
+def test_a_visual_run_killed_mid_sampling_resumes_to_the_same_store(tmp_path, vista):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from tests.test_sample_stage import ROOT, cli
+    d = {"seed": 0, "template": "raw",
+         "models": [{"name": "vlm", "backend": "fake", "path": "none", "image_placeholder": "<image>",
+                     "engine_args": {"delay_s": 0.2}}],
+         "benchmarks": [{"name": "mathvista", "source": str(vista)}],
+         "sampling": {"n": 8, "chunk_size": 4, "max_tokens": 32, "chunks_per_shard": 2}, "verify": {"workers": 1}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(d))
+    env = dict(os.environ, BOUNDARY_PLUGINS="tests.helpers.fake_backend", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "boundary.cli", "sample", str(tmp_path / "spec.yaml"), "--run",
+                             str(tmp_path / "run")], env=env, cwd=str(ROOT), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((tmp_path / "run" / "samples").glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    total = 8 * len(load_benchmark("mathvista", source=vista))
+    assert 0 < Run(tmp_path / "run").row_count("samples") < total
+    r = cli("run", tmp_path / "spec.yaml", "--run", tmp_path / "run", "--no-report")
+    assert r.returncode == 0, r.stderr
+    run = Run(tmp_path / "run")
+    t = run.samples(["problem_id", "sample_index"])
+    keys = list(zip(*(t[c].to_pylist() for c in t.column_names)))
+    assert len(keys) == len(set(keys)) == total == run.row_count("verdicts")
+    images = sorted((run.path / "images").iterdir())
+    assert images and all(f.name.split(".")[0] == hashlib.sha256(f.read_bytes()).hexdigest() for f in images)
+    assert not list(run.path.rglob(".*.tmp"))
