@@ -10,8 +10,9 @@ from boundary.store.manifest import (
     TemplateRecord,
     manifest_schema,
 )
-from boundary.store.run import Run, StoredChunks, unit_name
+from boundary.store.run import Run, ShardIndex, StoredChunks, unit_name
 from boundary.store.schema import FORMAT_VERSION, STATUSES
 
 __all__ = ["FORMAT_VERSION", "STATUSES", "ImportRecord", "JudgeRecord", "Manifest", "ModelInfo", "Run",
-           "SamplingRecord", "StageRecord", "StoredChunks", "TemplateRecord", "manifest_schema", "unit_name"]
+           "SamplingRecord", "ShardIndex", "StageRecord", "StoredChunks", "TemplateRecord", "manifest_schema",
+           "unit_name"]
