@@ -166,7 +166,10 @@ def test_a_remembered_entry_whose_file_differs_is_never_used(tmp_path, monkeypat
 
 
 def test_recent_shards_are_not_remembered(tmp_path):
-    run, _ = sampled(tmp_path)                                        # written just now
+    run = Run.create(tmp_path / "r")
+    for u in ("a", "b", "c"):                                         # written just now, not by the stage
+        run.write("samples", pa.table({"model": ["m"] * 2, "benchmark": ["b"] * 2, "problem_id": [u] * 2,
+                                       "sample_index": [0, 1]}), unit=u)
     index = run.shard_keys("samples")
     assert sum(len(v) for v in index.values()) == len(run.shards("samples"))
     assert not (run.path / FOOTERS).exists()                         # nothing to remember yet
@@ -198,8 +201,11 @@ def test_planning_works_when_the_footers_file_cannot_be_written(tmp_path, monkey
     def read_only(path, data):
         raise PermissionError(13, "Read-only file system", str(path))
 
+    (run.path / FOOTERS).unlink()
     monkeypatch.setattr(store_run, "atomic_write_bytes", read_only)
     assert_same(run, plan, 2)
+    run.note_shard("samples", run.shards("samples")[0])
+    run.save_notes()
     assert not (run.path / FOOTERS).exists()
 
 
@@ -246,3 +252,32 @@ def test_prepare_renders_prompts_only_for_the_chunks_to_draw(tmp_path, monkeypat
     assert all(c.prompt == real(work[0].template, next(p for p in plan.benchmarks["aime24"] if p.id == c.problem_id))
                for c in units[0].chunks)
     assert units[0].name == sample_unit(units[0].model, units[0].benchmark, units[0].chunks)
+
+
+def test_the_driver_notes_the_shards_its_units_store(tmp_path, monkeypatch):
+    """Shards the stage stored are in the footers file when it ends (so a resumed plan reads no footer
+    of them), with their rows as their footers give them; a unit stored in part is read again."""
+    run, plan = sampled(tmp_path)
+    shards = run.shards("samples")
+    t = pq.read_table(run.path / FOOTERS)
+    assert sorted(t["name"].to_pylist()) == sorted(p.name for p in shards)
+    assert set(t["rows"].to_pylist()) == {8} and set(t["model"].to_pylist()) == {"base", "rl"}
+    reads = count_footer_reads(monkeypatch)
+    calls = spy_fast_path(monkeypatch)
+    assert_same(run, plan, 2)
+    assert reads == [] and calls and all(c is not None for c in calls)
+    shard = shards[0]
+    run.write("samples", run.read_shard("samples", shard).slice(0, 3), name=shard.name)   # a failed engine
+    index = run.shard_keys("samples")
+    assert reads == [shard.name] and index.rows(shard) == 3
+    assert_same(run, plan, 2, index)
+
+
+def test_noting_a_missing_or_damaged_shard_is_skipped(tmp_path):
+    run, _ = sampled(tmp_path)
+    (run.path / "samples" / "part-u-broken.parquet").write_bytes(b"PAR1 not really")
+    run.note_shard("samples", run.path / "samples" / "part-u-gone.parquet")
+    run.note_shard("samples", run.path / "samples" / "part-u-broken.parquet")
+    run.save_notes()
+    assert not {"part-u-gone.parquet", "part-u-broken.parquet"} & set(
+        pq.read_table(run.path / FOOTERS)["name"].to_pylist())

@@ -401,16 +401,19 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
         new = 0
         stored = w.stored()
         t0 = time.monotonic()
+        saved = time.monotonic()
         try:
             record_model(run, plan, model, engine.info(), w.template_info)
             for u in w.units:
                 r = run_unit(run, engine, u, w.params, keep_token_logprobs=model.token_logprobs)
                 new += r.rows
                 stored[u.benchmark] += r.rows
+                saved = note_unit(run, r, saved)
                 if progress:
                     progress(Progress(model.name, u.benchmark, stored[u.benchmark], w.totals[u.benchmark], r.rows,
                                       r.tokens, time.monotonic() - t0))
         finally:
+            run.save_notes()
             if own:
                 engine.close()
         per_model[model.name] = {"new": new}
@@ -418,6 +421,22 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
     run.mark_stage("sample", samples=new_total)
     return SampleSummary(run=str(run.path), new_samples=new_total, skipped_samples=skipped_total,
                          per_model=per_model)
+
+
+#: The driver adds the footers of the shards its units stored to the run's footers file this often (s).
+NOTES_EVERY_S = 600.0
+
+
+def note_unit(run: Run, result: UnitResult, saved: float) -> float:
+    """The driver's record of a unit that landed: its shard's footer is noted (:meth:`Run.note_shard`)
+    so that a plan resuming the stage need not read it, and the notes are saved every
+    :data:`NOTES_EVERY_S`. Returns when they were last saved."""
+    if result.rows:
+        run.note_shard("samples", run.path / "samples" / f"part-u-{result.unit}.parquet")
+    if time.monotonic() - saved >= NOTES_EVERY_S:
+        run.save_notes()
+        return time.monotonic()
+    return saved
 
 
 def record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine_info: dict, tinfo: dict) -> None:

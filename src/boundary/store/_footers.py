@@ -7,11 +7,18 @@ read in ``RUN/footers-<table>.parquet`` — one row per (shard, pair): the shard
 inode, size and mtime (ns), its rows, and the pair (null for a shard without rows) — and the next
 plan reads a footer only for a shard whose ``stat`` differs from what the file records.
 
+The driver also notes each shard its stage's units store as the units land (stat, then footer,
+right away) and adds them to the file from time to time and when the stage ends, so a plan that
+resumes a long stage finds most footers already remembered.
+
 Why a stale entry is never used: the store writes a shard to a temporary file and renames it over
 the old one, so a rewritten shard (a retried unit, a partial unit redrawn) has a new inode; a
-shard changed in place changes its size or mtime. A shard whose mtime is within
-:data:`RECENT_NS` of the time its footer was read is not remembered (a file system's mtime may
-be too coarse to tell two writes in the same tick apart). The file is a cache: it is written
+shard changed in place changes its size or mtime. The stamp is taken before the footer is read,
+so a shard replaced in between is remembered under the old file's stamp, which no longer matches.
+When planning, a shard whose mtime is within :data:`RECENT_NS` of the time its footer was read is
+not remembered (a file system's mtime may be too coarse to tell two writes in the same tick apart);
+a shard the driver notes was just renamed into place by the stage itself, which never changes a
+file in place. The file is a cache: it is written
 atomically, only by the process that plans (never by workers); when it is missing, unreadable or
 from another layout it is ignored and rebuilt, and when it cannot be written (a read-only store)
 planning goes on without it.
@@ -114,6 +121,18 @@ def save(path: Path, facts: dict[str, tuple[Stamp, Facts]], write: Callable[[Pat
     except OSError:
         return False                                 # a read-only store: plan without remembering
     return True
+
+
+def stamp(path: Path) -> Stamp:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def merge(path: Path, noted: dict[str, tuple[Stamp, Facts]], write: Callable[[Path, bytes], None]) -> bool:
+    """Add ``noted`` entries to the file (replacing those of the same shards); False when it could not."""
+    facts = load(path)
+    facts.update(noted)
+    return save(path, facts, write)
 
 
 def index(d: Path, cache: Path, read: Callable[[Path], Facts], write: Callable[[Path, bytes], None],

@@ -236,6 +236,7 @@ class Run:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._footer_rows: dict[tuple[str, int, int], int] = {}   # (shard, mtime_ns, size) -> rows
+        self._notes: dict[str, dict[str, tuple[_footers.Stamp, _footers.Facts]]] = {}   # note_shard
         manifest = self.path / MANIFEST
         if not manifest.is_file():
             if not self.path.exists():
@@ -613,6 +614,25 @@ class Run:
         names, facts = _footers.index(d, _footers.cache_path(self.path, table), read, atomic_write_bytes,
                                       remember=remember)
         return ShardIndex(_footers.pairs_index(names, facts, d), {n: f.rows for n, f in facts.items()})
+
+    def note_shard(self, table: str, shard: Path) -> None:
+        """Remember one shard's footer now (the driver, right after a unit stored it), so the next plan
+        of a resumed stage need not read it; kept in memory until :meth:`save_notes`. A shard that is
+        gone or unreadable is not noted (the next plan reads it)."""
+        try:
+            stamp = _footers.stamp(shard)
+            facts = self._shard_facts(table, shard)
+        except (OSError, StoreError):
+            return
+        self._notes.setdefault(table, {})[shard.name] = (stamp, facts)
+
+    def save_notes(self) -> None:
+        """Add the noted shards to each table's footers file (``RUN/footers-<table>.parquet``); a store
+        that cannot be written is left as it is."""
+        notes, self._notes = self._notes, {}
+        for table, noted in notes.items():
+            if noted:
+                _footers.merge(_footers.cache_path(self.path, table), noted, atomic_write_bytes)
 
     def _shard_facts(self, table: str, shard: Path) -> _footers.Facts:
         try:
