@@ -225,7 +225,7 @@ def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_na
     by_file: dict[str, tuple[int, int]] = {}             # shard name -> (first chunk of its unit, its samples)
     for s in range(0, len(chunks), unit_chunks):
         unit = chunks[s:s + unit_chunks]
-        name = unit_name("samples", model.name, bench_name,
+        name = unit_name("samples", model.name, bench_name,      # sample_unit's parts, written out (no skip)
                          *[f"{pid}/{j}/{j * cs}/{sizes[j]}/{seed}" for pid, j, seed in unit])
         by_file[f"part-u-{name}.parquet"] = (s, sum(sizes[j] for _, j, _ in unit))
     stored: set[str] = set()
