@@ -39,8 +39,8 @@ from boundary.errors import BoundaryError
 from boundary.executors import ExecutorConfig
 from boundary.plugins import ENV as PLUGINS_ENV
 from boundary.sampling.plan import EngineConfig, SamplingPlan
-from boundary.sampling.stage import (Progress, SampleSummary, UnitResult, WorkUnit, default_unit_chunks, prepare,
-                                     record_model)
+from boundary.sampling.stage import (Progress, SampleSummary, UnitResult, WorkUnit, default_unit_chunks, note_unit,
+                                     prepare, record_model)
 from boundary.store import Run
 from boundary.verify.stage import VerifySummary, shards_to_verify
 
@@ -328,10 +328,12 @@ class RayExecutor:
             stored = w.stored()
             t0 = time.monotonic()
             new = 0
+            saved = t0
 
             def on_result(r: UnitResult, w=w, stored=stored, t0=t0) -> None:
-                nonlocal new
+                nonlocal new, saved
                 new += r.rows
+                saved = note_unit(run, r, saved)
                 stored[r.benchmark] += r.rows
                 node = r.node.split(":")[0]
                 stats.per_node[node] = stats.per_node.get(node, 0) + r.rows
@@ -346,6 +348,7 @@ class RayExecutor:
             try:
                 self._dispatch(actors, w.units, on_result, stats, grader)
             finally:
+                run.save_notes()
                 for a in actors:
                     ray.kill(a)
             per_model[w.model.name] = {"new": new}

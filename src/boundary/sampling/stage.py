@@ -22,6 +22,7 @@ spec that changes them for a model that already has samples is refused instead o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import time
@@ -35,10 +36,10 @@ import pyarrow as pa
 from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
 from boundary.sampling.images import fingerprint_with_placeholder, prompt_with_images, store_images
-from boundary.sampling.seeds import derive_seed
+from boundary.sampling.seeds import chunk_seeds, derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
-from boundary.store import Run, StoredChunks, unit_name
+from boundary.store import Run, ShardIndex, StoredChunks, unit_name
 from boundary.tasks import get_kind, kind_name
 
 
@@ -119,7 +120,7 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
                          "Use a new model name or a new run directory, or restore the old parameters.")
 
 
-def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
+def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: Mapping[str, Any],
                 existing: StoredChunks | Collection[tuple[str, int]],
                 images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[ChunkRequest], int]:
     """Chunk requests still to draw, and the number of samples already stored.
@@ -182,18 +183,23 @@ class WorkUnit:
         return sum(c.n for c in self.chunks) - len(self.skip)
 
 
-def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: dict[str, Any],
-               *, unit_chunks: int, index: Mapping[tuple[str, str], Sequence[Path]] | None = None,
+def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
+               prompts: Mapping[str, Any], *, unit_chunks: int,
+               index: Mapping[tuple[str, str], Sequence[Path]] | None = None,
                images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[WorkUnit], int]:
     """The work units still to draw for one model and benchmark, and the samples already stored.
 
-    What is stored is counted per chunk by Arrow (:meth:`Run.stored_chunks`), never as a set of
-    every key. ``index`` (:meth:`Run.shard_keys` of the samples, made once for a whole plan)
-    limits the read to this pair's shards.
+    With ``index`` (:meth:`Run.shard_keys` of the samples, made once for a whole plan), a pair whose
+    shards are all whole units of its fixed partition is planned from their names and row counts
+    alone; otherwise what is stored is counted per chunk by Arrow (:meth:`Run.stored_chunks`, limited
+    to the pair's shards when ``index`` is given), never as a set of every key. ``prompts`` (problem
+    id -> prompt) is read only for the chunks to draw.
     """
     shards = None if index is None else index.get((model.name, bench_name), ())
     if shards is not None:
-        fast = _plan_by_unit_names(run, plan, model, bench_name, problems, prompts, unit_chunks, shards, images)
+        rows_of = index.rows if isinstance(index, ShardIndex) else run.shard_rows
+        fast = _plan_by_unit_names(run, plan, model, bench_name, problems, prompts, unit_chunks, shards, rows_of,
+                                   images)
         if fast is not None:
             return fast
     stored = run.stored_chunks("samples", model.name, bench_name, chunk_size=plan.chunk_size, n=plan.n,
@@ -208,24 +214,51 @@ def plan_units(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, 
 
 
 def _plan_by_unit_names(run: Run, plan: SamplingPlan, model: ModelPlan, bench_name: str, problems,
-                        prompts: dict[str, Any], unit_chunks: int, shards: Sequence[Path],
-                        images: Mapping[str, tuple[str, ...]] | None = None) -> tuple[list[WorkUnit], int] | None:
-    """The fast plan, from shard names and footers alone: when every shard of this pair is a whole
+                        prompts: Mapping[str, Any], unit_chunks: int, shards: Sequence[Path],
+                        rows_of: Callable[[Path], int], images: Mapping[str, tuple[str, ...]] | None = None,
+                        ) -> tuple[list[WorkUnit], int] | None:
+    """The fast plan, from shard names and row counts alone: when every shard of this pair is a whole
     unit of the pair's fixed partition (all its chunks in order, ``unit_chunks`` at a time — what a
     fresh run draws), the units to draw are those without a shard. None when anything else is there
     — a unit stored in part (an engine failed midway), older runs' shards, imports, another unit size
-    or n: the caller counts per chunk instead, so only missing samples are drawn."""
-    everything, _ = plan_chunks(plan, model, bench_name, problems, prompts, (), images)
-    units = [WorkUnit(model.name, bench_name, tuple(everything[s:s + unit_chunks]))
-             for s in range(0, len(everything), unit_chunks)]
-    by_file = {f"part-u-{u.name}.parquet": u for u in units}
-    if any(p.name not in by_file for p in shards):
-        return None
-    rows = {p.name: run.shard_rows(p) for p in shards}
-    if any(rows[f] != by_file[f].samples for f in rows):
-        return None                     # a unit stored in part: count per chunk, draw only what is missing
-    todo = [u for f, u in by_file.items() if f not in rows]
-    return todo, sum(u.samples for f, u in by_file.items() if f in rows)
+    or n: the caller counts per chunk instead, so only missing samples are drawn.
+
+    The partition's unit names are computed from the chunks' (problem, index, first sample, size,
+    seed) alone; chunk requests (with their prompts) are built only for the units to draw. ``rows_of``
+    gives a shard's rows (:meth:`ShardIndex.rows`: its footer, read or remembered for the plan)."""
+    cs, n = plan.chunk_size, plan.n
+    per_problem = -(-n // cs)
+    sizes = [min(cs, n - j * cs) for j in range(per_problem)]
+    chunks: list[tuple[str, int, int]] = []              # (problem_id, chunk_index, seed) of the partition
+    for p in problems:
+        for j, seed in enumerate(chunk_seeds(plan.seed, model.name, bench_name, p.id, per_problem)):
+            chunks.append((p.id, j, seed))
+    by_file: dict[str, tuple[int, int]] = {}             # shard name -> (first chunk of its unit, its samples)
+    for s in range(0, len(chunks), unit_chunks):
+        unit = chunks[s:s + unit_chunks]
+        name = unit_name("samples", model.name, bench_name,      # sample_unit's parts, written out (no skip)
+                         *[f"{pid}/{j}/{j * cs}/{sizes[j]}/{seed}" for pid, j, seed in unit])
+        by_file[f"part-u-{name}.parquet"] = (s, sum(sizes[j] for _, j, _ in unit))
+    stored: set[str] = set()
+    for shard in shards:
+        unit_at = by_file.get(shard.name)
+        if unit_at is None or rows_of(shard) != unit_at[1]:
+            return None                 # not a unit of the partition, or one stored in part: count per chunk
+        stored.add(shard.name)
+    todo, have = [], 0
+    for f, (s, samples) in by_file.items():
+        if f in stored:
+            have += samples
+            continue
+        reqs = []
+        for pid, j, seed in chunks[s:s + unit_chunks]:
+            prompt = prompts[pid]
+            reqs.append(ChunkRequest(
+                benchmark=bench_name, problem_id=pid, chunk_index=j, first_index=j * cs, n=sizes[j], seed=seed,
+                prompt=prompt if isinstance(prompt, str) else "",
+                messages=None if isinstance(prompt, str) else prompt, images=(images or {}).get(pid, ())))
+        todo.append(WorkUnit(model.name, bench_name, tuple(reqs)))
+    return todo, have
 
 
 @dataclass(frozen=True)
@@ -320,8 +353,8 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         units, have = [], 0
         for bench_name, problems in plan.benchmarks.items():
             pics = images[bench_name]
-            prompts = {p.id: prompt_with_images(render_prompt, template, p, len(pics.get(p.id, ())), model=model.name,
-                                                placeholder=model.image_placeholder) for p in problems}
+            prompts = _Prompts(problems, functools.partial(                  # rendered only for the chunks to draw
+                _prompt_of, template=template, pics=pics, model=model.name, placeholder=model.image_placeholder))
             u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks,
                               index=index, images=pics)
             units += u
@@ -333,6 +366,35 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         work.append(ModelWork(model, template, tinfo, params, units, have,
                               {b: len(p) * plan.n for b, p in plan.benchmarks.items()}))
     return work
+
+
+def _prompt_of(problem: Any, *, template: Any, pics: Mapping[str, tuple[str, ...]], model: str,
+               placeholder: str | None) -> Any:
+    """One problem's model input, its images referred to as the model expects (:mod:`boundary.sampling.images`)."""
+    return prompt_with_images(render_prompt, template, problem, len(pics.get(problem.id, ())), model=model,
+                              placeholder=placeholder)
+
+
+class _Prompts(Mapping[str, Any]):
+    """Problem id -> its rendered prompt, rendered when first asked for: a plan on a large store that is
+    mostly drawn renders the prompts of the few chunks left, not every problem's for every model."""
+
+    def __init__(self, problems: Sequence[Any], render: Callable[[Any], Any]):
+        self._render = render
+        self._problems = {p.id: p for p in problems}
+        self._rendered: dict[str, Any] = {}
+
+    def __getitem__(self, problem_id: str) -> Any:
+        got = self._rendered.get(problem_id)
+        if got is None:
+            got = self._rendered[problem_id] = self._render(self._problems[problem_id])
+        return got
+
+    def __iter__(self):
+        return iter(self._problems)
+
+    def __len__(self) -> int:
+        return len(self._problems)
 
 
 def default_unit_chunks(plan: SamplingPlan) -> int:
@@ -371,16 +433,19 @@ def _sample_run(plan: SamplingPlan, run: Run, batch_chunks: int | None, progress
         new = 0
         stored = w.stored()
         t0 = time.monotonic()
+        saved = time.monotonic()
         try:
             record_model(run, plan, model, engine.info(), w.template_info)
             for u in w.units:
                 r = run_unit(run, engine, u, w.params, keep_token_logprobs=model.token_logprobs)
                 new += r.rows
                 stored[u.benchmark] += r.rows
+                saved = note_unit(run, r, saved)
                 if progress:
                     progress(Progress(model.name, u.benchmark, stored[u.benchmark], w.totals[u.benchmark], r.rows,
                                       r.tokens, time.monotonic() - t0))
         finally:
+            run.save_notes()
             if own:
                 engine.close()
         per_model[model.name] = {"new": new}
@@ -388,6 +453,22 @@ def _sample_run(plan: SamplingPlan, run: Run, batch_chunks: int | None, progress
     run.mark_stage("sample", samples=new_total)
     return SampleSummary(run=str(run.path), new_samples=new_total, skipped_samples=skipped_total,
                          per_model=per_model)
+
+
+#: The driver adds the footers of the shards its units stored to the run's footers file this often (s).
+NOTES_EVERY_S = 600.0
+
+
+def note_unit(run: Run, result: UnitResult, saved: float) -> float:
+    """The driver's record of a unit that landed: its shard's footer is noted (:meth:`Run.note_shard`)
+    so that a plan resuming the stage need not read it, and the notes are saved every
+    :data:`NOTES_EVERY_S`. Returns when they were last saved."""
+    if result.rows:
+        run.note_shard("samples", run.path / "samples" / f"part-u-{result.unit}.parquet")
+    if time.monotonic() - saved >= NOTES_EVERY_S:
+        run.save_notes()
+        return time.monotonic()
+    return saved
 
 
 def record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine_info: dict, tinfo: dict) -> None:

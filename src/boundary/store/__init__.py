@@ -11,9 +11,10 @@ from boundary.store.manifest import (
     manifest_schema,
 )
 from boundary.store.lock import RunLockedError
-from boundary.store.run import Run, StoredChunks, unit_name
+from boundary.store.run import Run, ShardIndex, StoredChunks, unit_name
 from boundary.store.schema import FORMAT_VERSION, STATUSES
 
 __all__ = ["FORMAT_VERSION", "STATUSES", "ImportRecord", "JudgeRecord", "Manifest", "ModelInfo", "Run",
-           "RunLockedError", "SamplingRecord", "StageRecord", "StoredChunks", "TemplateRecord", "manifest_schema",
+           "RunLockedError", "SamplingRecord", "ShardIndex", "StageRecord", "StoredChunks", "TemplateRecord",
+           "manifest_schema",
            "unit_name"]

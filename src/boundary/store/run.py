@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
 from boundary.errors import StoreError
+from boundary.store import _footers
 from boundary.store import schema as S
 from boundary.store.manifest import (
     ImportRecord,
@@ -201,6 +202,32 @@ class StoredChunks:
         return cls(chunk_size, n, complete, counts, partial)
 
 
+class ShardIndex(Mapping[tuple[str, str], list[Path]]):
+    """(model, benchmark) -> the shards of a table holding its rows (:meth:`Run.shard_keys`), with each
+    shard's row count as its footer gave it when the index was made."""
+
+    def __init__(self, pairs: dict[tuple[str, str], list[Path]], rows: dict[str, int]):
+        self._pairs = pairs
+        self._rows = rows
+
+    def __getitem__(self, pair: tuple[str, str]) -> list[Path]:
+        return self._pairs[pair]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def rows(self, shard: Path) -> int:
+        """Rows of one shard of the index (a path it lists)."""
+        try:
+            return self._rows[shard.name]
+        except KeyError:
+            raise KeyError(f"{shard} is not a shard of this index ({len(self._rows)} shards); "
+                           "give a path the index lists, or use Run.shard_rows") from None
+
+
 class Run:
     """One run directory. Open an existing one with ``Run(path)``, make one with ``Run.create``.
 
@@ -211,6 +238,7 @@ class Run:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._footer_rows: dict[tuple[str, int, int], int] = {}   # (shard, mtime_ns, size) -> rows
+        self._notes: dict[str, dict[str, tuple[_footers.Stamp, _footers.Facts]]] = {}   # note_shard
         manifest = self.path / MANIFEST
         if not manifest.is_file():
             if not self.path.exists():
@@ -393,7 +421,12 @@ class Run:
     def shards(self, table: str) -> list[Path]:
         """Complete shards of ``table``, oldest first. Temporary files are never listed."""
         d = self._dir(table)
-        return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
+        try:
+            with os.scandir(d) as entries:
+                names = sorted(e.name for e in entries if e.name.startswith("part-") and e.name.endswith(".parquet"))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [d / name for name in names]
 
     def remove_stale_temporaries(self, *, max_age_s: float = STALE_TEMP_AGE_S) -> int:
         """Delete temporary shard files that no running writer will finish.
@@ -596,25 +629,56 @@ class Run:
         t = self.read(table, ["problem_id", "sample_index"], filter=where)
         return set(zip(t.column("problem_id").to_pylist(), t.column("sample_index").to_pylist()))
 
-    def shard_keys(self, table: str) -> dict[tuple[str, str], list[Path]]:
-        """(model, benchmark) -> the shards of ``table`` that hold rows of it, oldest first.
+    def shard_keys(self, table: str, *, remember: bool = True) -> ShardIndex:
+        """(model, benchmark) -> the shards of ``table`` that hold rows of it, oldest first; and each
+        shard's rows (:meth:`ShardIndex.rows`).
 
         Read from the shards' footers: a shard whose statistics give one model and one benchmark
         (every shard a work unit writes) is not opened further; only the others (imports, older
-        shards holding several) have their two columns read. Planning reads each (model,
-        benchmark)'s own shards instead of scanning the whole table once per pair.
+        shards holding several) have their two columns read. What was read is remembered in
+        ``RUN/footers-<table>.parquet`` (``remember``; see ``boundary.store._footers``): the next
+        call reads the footer only of a shard whose file (inode, size, mtime) changed or is new.
+        Planning reads each (model, benchmark)'s own shards instead of scanning the whole table
+        once per pair.
         """
-        out: dict[tuple[str, str], list[Path]] = {}
-        for shard in self.shards(table):
-            for pair in self._shard_pairs(table, shard):
-                out.setdefault(pair, []).append(shard)
-        return out
+        d = self._dir(table)
 
-    def _shard_pairs(self, table: str, shard: Path) -> list[tuple[str, str]]:
+        def read(shard: Path) -> _footers.Facts:
+            return self._shard_facts(table, shard)
+
+        names, facts = _footers.index(d, _footers.cache_path(self.path, table), read, atomic_write_bytes,
+                                      remember=remember)
+        return ShardIndex(_footers.pairs_index(names, facts, d), {n: f.rows for n, f in facts.items()})
+
+    def note_shard(self, table: str, shard: Path) -> None:
+        """Remember one shard's footer now (the driver, right after a unit stored it), so the next plan
+        of a resumed stage need not read it; kept in memory until :meth:`save_notes`. A shard that is
+        gone or unreadable is not noted (the next plan reads it)."""
+        try:
+            stamp = _footers.stamp(shard)
+            facts = self._shard_facts(table, shard)
+        except (OSError, StoreError):
+            return
+        self._notes.setdefault(table, {})[shard.name] = (stamp, facts)
+
+    def save_notes(self) -> None:
+        """Add the noted shards to each table's footers file (``RUN/footers-<table>.parquet``); a store
+        that cannot be written is left as it is."""
+        notes, self._notes = self._notes, {}
+        for table, noted in notes.items():
+            if noted:
+                _footers.merge(_footers.cache_path(self.path, table), noted, atomic_write_bytes)
+
+    def _shard_facts(self, table: str, shard: Path) -> _footers.Facts:
         try:
             meta = pq.read_metadata(shard)
-            st = shard.stat()
-            self._footer_rows[(str(shard), st.st_mtime_ns, st.st_size)] = int(meta.num_rows)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
+                             "(the stage that wrote it redraws its rows on resume).") from e
+        return _footers.Facts(int(meta.num_rows), tuple(self._shard_pairs(table, shard, meta)))
+
+    def _shard_pairs(self, table: str, shard: Path, meta: pq.FileMetaData) -> list[tuple[str, str]]:
+        try:
             if meta.num_rows == 0:
                 return []
             names = [meta.schema.column(i).path for i in range(meta.num_columns)]
