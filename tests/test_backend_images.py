@@ -1,7 +1,8 @@
 """Every backend takes images (ChunkRequest.images): transformers, vLLM offline and the OpenAI-compatible
 HTTP backend against a real vLLM server, on a tiny LLaVA built from config at test time.
 
-One engine per backend for the module (the vLLM engine and server start in 35-60 s each on 2 cores).
+One engine per backend for the module (the vLLM engine and server start in 35-60 s each on 2 cores;
+the server is launched first and starts while the offline engine does).
 Images are drawn at test time (random noise: two images give visibly different next-token
 distributions even with random weights). Checked per backend: n samples per chunk, the same seed
 gives the same samples, another image gives other samples, two images in one prompt, the chat route
@@ -127,8 +128,23 @@ def _needs_vllm():
 
 
 @pytest.fixture(scope="module")
-def vllm_vlm(tiny_vlm_checkpoint):
+def vlm_server_launch(tiny_vlm_checkpoint, tmp_path_factory):
+    """The module's vLLM server on the tiny LLaVA, launched (not yet serving): the offline engine starts
+    while the server does, which saves most of one engine start on this 2-core machine."""
     _needs_vllm()
+    from tests.helpers.server import _stop, launch_vllm_server
+    log = tmp_path_factory.mktemp("vlm-server") / "server.log"
+    proc, url, cmd = launch_vllm_server(tiny_vlm_checkpoint, log, extra_args=(
+        "--model-impl", "transformers", "--limit-mm-per-prompt", json.dumps({"image": 2}),
+        "--max-num-batched-tokens", "4096"))
+    try:
+        yield proc, url, cmd, log
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def vllm_vlm(tiny_vlm_checkpoint, vlm_server_launch):
     from boundary.sampling.backends.vllm import VLLMBackend
     b = VLLMBackend(ModelSpec(name="vlm", backend="vllm", path=str(tiny_vlm_checkpoint), dtype="float32",
                               max_model_len=1024, engine_args=dict(VLLM_ARGS)))
@@ -157,6 +173,20 @@ def test_vllm_samples_with_images(vllm_vlm, images):
 
 @pytest.mark.vllm
 @pytest.mark.slow
+def test_vllm_refusals_are_clear_and_leave_the_engine_usable(vllm_vlm, images):
+    a = images["a"]
+    with pytest.raises(BoundaryError, match=r"model 'vlm': vLLM refused a prompt with images .*At most 2 image.*"
+                                            r"limit_mm_per_prompt"):
+        list(vllm_vlm.generate([text_req("x", [a, a, a])], PARAMS))
+    with pytest.raises(BoundaryError, match=r"vLLM refused a prompt with images .*placeholder once per image"):
+        list(vllm_vlm.generate([text_req("x", [a], prompt="no placeholder here")], PARAMS))
+    with pytest.raises(BoundaryError, match=r"problem 'x' of 'vis'.*does not exist"):
+        list(vllm_vlm.generate([text_req("x", ["/nonexistent/image.png"])], PARAMS))
+    assert len(texts(vllm_vlm.generate([text_req("a", [a])], PARAMS))["a"]) == N
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
 def test_vllm_images_for_a_text_model_are_an_error(vllm_backend, images):
     with pytest.raises(BoundaryError, match=r"model 'base': problem 'a' of 'vis' has 1 image\(s\), but the model "
                                             r"is not multimodal \(vLLM loaded .* as Qwen2ForCausalLM"):
@@ -167,20 +197,14 @@ def test_vllm_images_for_a_text_model_are_an_error(vllm_backend, images):
 
 
 @pytest.fixture(scope="module")
-def vlm_server(tiny_vlm_checkpoint, tmp_path_factory):
-    _needs_vllm()
-    from tests.helpers.server import _stop, start_vllm_server
-    log = tmp_path_factory.mktemp("vlm-server") / "server.log"
+def vlm_server(vlm_server_launch):
+    """The endpoint (``.../v1``) of the module's vLLM server, once it serves."""
+    from tests.helpers.server import wait_vllm_server
+    proc, url, cmd, log = vlm_server_launch
     try:
-        proc, url = start_vllm_server(tiny_vlm_checkpoint, log, extra_args=(
-            "--model-impl", "transformers", "--limit-mm-per-prompt", json.dumps({"image": 2}),
-            "--max-num-batched-tokens", "4096"))
+        return wait_vllm_server(proc, url, cmd, log) + "/v1"
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
-    try:
-        yield url + "/v1"
-    finally:
-        _stop(proc)
 
 
 def openai(endpoint, api="chat", name="vlm"):

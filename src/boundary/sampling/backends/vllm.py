@@ -26,6 +26,7 @@ each chosen token under the model's own distribution, before temperature and top
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,14 @@ def vllm_version() -> tuple[str, str] | None:
         except importlib.metadata.PackageNotFoundError:
             continue
     return None
+
+
+def _vllm_client_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from vllm.exceptions import VLLMClientError
+    except ImportError:                             # older vLLM: validation errors are ValueErrors
+        return ()
+    return (VLLMClientError,)
 
 
 def _json_safe(value: Any) -> Any:
@@ -176,15 +185,35 @@ class VLLMBackend(Backend):
         chat = [r for r in requests if r.messages is not None and r.images]
         plain = [r for r in requests if not (r.messages is not None and r.images)]
         if plain:
-            outputs = self.llm.generate([self._prompt(r) for r in plain],
-                                        [self.sampling_params(r, params) for r in plain], use_tqdm=False)
+            with self._refusals(plain):
+                outputs = self.llm.generate([self._prompt(r) for r in plain],
+                                            [self.sampling_params(r, params) for r in plain], use_tqdm=False)
             yield from self._completions(plain, outputs, params)
         if chat:
             # LLM.chat renders each conversation with the model's chat template, puts the images'
             # placeholders where the template says (or before the text for string-only templates)
-            outputs = self.llm.chat([self._chat(r) for r in chat], [self.sampling_params(r, params) for r in chat],
-                                    use_tqdm=False, add_generation_prompt=True)
+            with self._refusals(chat):
+                outputs = self.llm.chat([self._chat(r) for r in chat],
+                                        [self.sampling_params(r, params) for r in chat],
+                                        use_tqdm=False, add_generation_prompt=True)
             yield from self._completions(chat, outputs, params)
+
+    @contextlib.contextmanager
+    def _refusals(self, requests: list[ChunkRequest]):
+        """vLLM's refusal of a request with images (too many for ``limit_mm_per_prompt``, no placeholder
+        for an image, ...) as a BoundaryError that says what to change; the engine stays usable."""
+        try:
+            yield
+        except BoundaryError:
+            raise
+        except Exception as e:
+            refusal: tuple[type[BaseException], ...] = (ValueError, AssertionError, TypeError, *_vllm_client_errors())
+            if not isinstance(e, refusal) or not any(r.images for r in requests):
+                raise
+            raise BoundaryError(
+                f"model {self.spec.name!r}: vLLM refused a prompt with images ({type(e).__name__}: {e}). A text "
+                "prompt needs the model's image placeholder once per image, and more images per prompt than "
+                "vLLM's default need engine_args.limit_mm_per_prompt (e.g. {image: 2}); docs/visual.md.") from e
 
     def _completions(self, requests, outputs, params: SamplingParams):
         for req, out in zip(requests, outputs, strict=True):
