@@ -24,8 +24,9 @@ once per problem, RGB): a text prompt must hold the processor's image token (``<
 ``<|image_pad|>``, ...) once per image, chat messages get the images as ``{"type": "image"}``
 parts before the last user message's text and are rendered with the processor's chat template.
 Every sample is one row of the batch (the prompt's rows repeated n times, images with them), so
-the seeded row sampler and its guarantees are the same as for text models. Images for a text-only
-model are an error naming the model.
+the seeded row sampler and its guarantees are the same as for text models, for any number of images
+per prompt and any model's pixel layout; the cost is that the vision tower encodes an image once per
+row (use vLLM for large VLMs at large n). Images for a text-only model are an error naming the model.
 
 ``engine_args``: ``num_threads`` (``torch.set_num_threads``; default: torch's), ``device``
 (default ``cuda`` when available, else ``cpu``); anything else goes to ``from_pretrained``
