@@ -24,3 +24,12 @@ def tiny_checkpoint(tmp_path_factory):
     pytest.importorskip("transformers", reason="the tiny checkpoint needs transformers")
     from boundary.organism import make_tiny_checkpoint
     return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "ckpt")
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_checkpoint(tmp_path_factory):
+    """A random-weight LLaVA (CLIP ViT + Qwen2 LM, ``<image>`` placeholder) with its processor."""
+    pytest.importorskip("torch", reason="the tiny VLM checkpoint needs torch (pip install torch==2.13.0)")
+    pytest.importorskip("transformers", reason="the tiny VLM checkpoint needs transformers")
+    from boundary.organism import make_tiny_llava_checkpoint
+    return make_tiny_llava_checkpoint(tmp_path_factory.mktemp("tiny-vlm") / "ckpt")

@@ -60,11 +60,10 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
 
 
-def start_vllm_server(model_dir, log_path, *, port: int | None = None, timeout_s: float | None = None,
-                      max_model_len: int = 1024, extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    """Start a vLLM server on loopback and wait until it serves; returns (process, base URL)."""
+def launch_vllm_server(model_dir, log_path, *, port: int | None = None, max_model_len: int = 1024,
+                       extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, list[str]]:
+    """Start a vLLM server on loopback without waiting for it; returns (process, base URL, command)."""
     port = port or free_port()
-    timeout_s = timeout_s or float(os.environ.get("BOUNDARY_VLLM_SERVER_TIMEOUT", "300"))
     env = dict(os.environ)
     env.setdefault("MALLOC_MMAP_THRESHOLD_", "1000000000")
     env.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
@@ -81,7 +80,13 @@ def start_vllm_server(model_dir, log_path, *, port: int | None = None, timeout_s
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     log.close()
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}", cmd
+
+
+def wait_vllm_server(proc: subprocess.Popen, url: str, cmd: list[str], log_path, *,
+                     timeout_s: float | None = None) -> str:
+    """Wait until a launched server answers ``GET /v1/models``; stops it and raises RuntimeError if it never does."""
+    timeout_s = timeout_s or float(os.environ.get("BOUNDARY_VLLM_SERVER_TIMEOUT", "300"))
     deadline = time.monotonic() + timeout_s
     while True:
         if proc.poll() is not None:
@@ -90,7 +95,7 @@ def start_vllm_server(model_dir, log_path, *, port: int | None = None, timeout_s
         try:
             with urllib.request.urlopen(url + "/v1/models", timeout=5) as r:
                 if r.status == 200:
-                    return proc, url
+                    return url
         except OSError:
             pass
         if time.monotonic() > deadline:
@@ -99,6 +104,14 @@ def start_vllm_server(model_dir, log_path, *, port: int | None = None, timeout_s
                                f"(raise BOUNDARY_VLLM_SERVER_TIMEOUT on a slow machine).\n"
                                f"command: {' '.join(cmd)}\nlog tail ({log_path}):\n{_tail(log_path)}")
         time.sleep(1.0)
+
+
+def start_vllm_server(model_dir, log_path, *, port: int | None = None, timeout_s: float | None = None,
+                      max_model_len: int = 1024, extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """Start a vLLM server on loopback and wait until it serves; returns (process, base URL)."""
+    proc, url, cmd = launch_vllm_server(model_dir, log_path, port=port, max_model_len=max_model_len,
+                                        extra_args=extra_args)
+    return proc, wait_vllm_server(proc, url, cmd, log_path, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ boundary never imports this package.
 - :mod:`~boundary.organism.sampler`, :mod:`~boundary.organism.backend`: the batched KV-cache sampler, ``backend: tiny``;
 - :mod:`~boundary.organism.pretrain`, :mod:`~boundary.organism.rl`, :mod:`~boundary.organism.train`: training;
 - :mod:`~boundary.organism.demo`: ``boundary demo`` on the shipped checkpoints;
-- :func:`make_tiny_checkpoint`: a randomly initialised checkpoint that real engines load (engine tests).
+- :func:`make_tiny_checkpoint`: a randomly initialised checkpoint that real engines load (engine tests);
+  :func:`make_tiny_llava_checkpoint`: the same for a tiny LLaVA (CLIP ViT + Qwen2) with its processor.
 """
 
-from boundary.organism.tiny import make_tiny_checkpoint
+from boundary.organism.tiny import LLAVA_IMAGE_TOKEN, make_tiny_checkpoint, make_tiny_llava_checkpoint
 from boundary.organism.tokenizer import CHARS, make_char_tokenizer
 
-__all__ = ["make_tiny_checkpoint", "make_char_tokenizer", "CHARS"]
+__all__ = ["make_tiny_checkpoint", "make_tiny_llava_checkpoint", "LLAVA_IMAGE_TOKEN", "make_char_tokenizer", "CHARS"]

@@ -37,19 +37,28 @@ def _bytes_to_unicode() -> dict[int, str]:
 CHARS = [_bytes_to_unicode()[b] for b in range(256)]
 
 
-def make_char_tokenizer(out_dir: str | Path | None = None):
-    """Build the tokenizer; save it to ``out_dir`` when given. Returns a PreTrainedTokenizerFast."""
+def make_char_tokenizer(out_dir: str | Path | None = None, *, extra_specials: dict[str, str] | None = None,
+                        chat_template: str = CHAT_TEMPLATE):
+    """Build the tokenizer; save it to ``out_dir`` when given. Returns a PreTrainedTokenizerFast.
+
+    ``extra_specials`` (attribute name -> token, e.g. ``{"image_token": "<image>"}``) adds special
+    tokens after the Qwen ones (ids 3, 4, ...; the byte tokens move up) and names them as the
+    tokenizer's attributes, as multimodal processors expect. Without it the ids are the organism's.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {tok: i for i, tok in enumerate(SPECIALS + CHARS)}
+    extra = dict(extra_specials or {})
+    specials = SPECIALS + [t for t in extra.values() if t not in SPECIALS]
+    vocab = {tok: i for i, tok in enumerate(specials + CHARS)}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens(SPECIALS)
+    tok.add_special_tokens(specials)
+    kwargs = {"extra_special_tokens": extra} if extra else {}
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>",
-                                   bos_token=None, unk_token=None)
-    fast.chat_template = CHAT_TEMPLATE
+                                   bos_token=None, unk_token=None, **kwargs)
+    fast.chat_template = chat_template
     if out_dir is not None:
         out_dir = Path(out_dir)
         fast.save_pretrained(str(out_dir))

