@@ -20,6 +20,7 @@ from boundary.errors import BoundaryError
 from boundary.organism import LLAVA_IMAGE_TOKEN as IMG
 from boundary.sampling.types import ChunkRequest, SamplingParams
 from boundary.spec import ModelSpec
+from tests.helpers.server import SERVED_MODEL
 
 pytest.importorskip("torch", reason="the backends' image tests need torch")
 pytest.importorskip("transformers", reason="the backends' image tests need transformers")
@@ -258,3 +259,91 @@ def test_openai_completions_with_images_is_an_error(images):
 def test_openai_images_for_a_text_model_are_refused(vllm_server, images):
     with openai(vllm_server + "/v1", name="textonly") as b, pytest.raises(BoundaryError, match=r"HTTP 400"):
         list(b.generate([chat_req("a", [images["a"]])], PARAMS))
+
+
+# -- boundary's sample stage end to end on a visual benchmark, through each backend --------------------------
+
+@pytest.fixture(scope="module")
+def vista(tmp_path_factory):
+    """A MathVista fixture (GitHub form, 4 problems used) and a copy whose first problem's image differs."""
+    import shutil
+
+    from tests.helpers.visual import image_bytes, write_mathvista_github
+    src = write_mathvista_github(tmp_path_factory.mktemp("mathvista"))
+    other = tmp_path_factory.mktemp("mathvista-other")
+    shutil.copytree(src.parent.parent, other, dirs_exist_ok=True)
+    from boundary.tasks import load_benchmark
+    first = load_benchmark("mathvista", source=src)[0].id          # the first free-form problem (the default set)
+    (other / "data" / "images" / f"{first}.jpg").write_bytes(image_bytes("another picture", size=(56, 56)))
+    return src, other / "data" / "testmini.json", first
+
+
+def visual_spec(source, model: dict):
+    from boundary.spec import parse_spec
+    return parse_spec({
+        "seed": 0, "template": {"name": "vqa", "text": "{image}\nQuestion: {question}\nAnswer:"},
+        "models": [{"name": "vlm", **model}],
+        "benchmarks": [{"name": "mathvista", "source": str(source), "limit": 4}],
+        "sampling": {"n": N, "chunk_size": N, "max_tokens": 12, "temperature": 1.0, "top_p": 0.95},
+        "verify": {"workers": 1}, "analysis": {"n_boot": 20}})
+
+
+def sample_visual(run_dir, spec, engine=None):
+    """The sample and verify stages of ``spec`` (with ``engine`` as the model's, when given); samples by key."""
+    from boundary.sampling.stage import sample_run
+    from boundary.store import Run
+    from boundary.verify import verify_run
+    run = Run.create(run_dir, spec=spec.model_dump(mode="json"))
+    s = sample_run(spec.sampling_plan(), run, backends={"vlm": engine} if engine is not None else None)
+    v = verify_run(run, configs={"visual": spec.verify.visual.to_config(), "math": spec.verify.to_config()})
+    t = run.samples(["problem_id", "sample_index", "text"]).to_pylist()
+    return run, s, v, {(r["problem_id"], r["sample_index"]): r["text"] for r in t}
+
+
+def check_visual_run(tmp_path, spec, vista, engine=None):
+    src, other, first = vista
+    run, s, v, got = sample_visual(tmp_path / "a", spec(src), engine)
+    assert s.new_samples == 4 * N == len(got) == v.verified == run.row_count("verdicts")
+    assert len(list((run.path / "images").iterdir())) == 4                  # the images are in the run
+    _, _, _, again = sample_visual(tmp_path / "b", spec(src), engine)
+    assert again == got                                                       # same seed: same samples
+    _, _, _, changed = sample_visual(tmp_path / "c", spec(other), engine)
+    differ = {pid for (pid, _), text in changed.items() if got[(pid, _)] != text}
+    assert differ == {first}                                                  # another image: other samples
+    return run
+
+
+def test_boundary_samples_a_visual_benchmark_through_vllm(tmp_path, vllm_vlm, vista, tiny_vlm_checkpoint):
+    def spec(source):
+        return visual_spec(source, {"backend": "vllm", "path": str(tiny_vlm_checkpoint), "dtype": "float32",
+                                    "image_placeholder": IMG, "engine_args": VLLM_ARGS})
+    run = check_visual_run(tmp_path, spec, vista, vllm_vlm)
+    from boundary.analysis import analyze
+    from boundary.report import write_report
+    paths = write_report(analyze(run, spec(vista[0]).analysis.to_config(reference="vlm")), run.path / "report")
+    assert paths.index_html.is_file() and "mathvista" in paths.index_html.read_text()
+    # without its image a problem never reaches the engine: the load stops first, naming it
+    from boundary.errors import InputError
+    missing = tmp_path / "missing"
+    import shutil
+    shutil.copytree(vista[0].parent.parent, missing)
+    (missing / "data" / "images" / f"{vista[2]}.jpg").unlink()
+    with pytest.raises(InputError, match=f"{vista[2]}"):
+        spec(missing / "data" / "testmini.json").sampling_plan()
+
+
+def test_boundary_samples_a_visual_benchmark_through_transformers(tmp_path, hf_vlm, vista, tiny_vlm_checkpoint):
+    def spec(source):
+        return visual_spec(source, {"backend": "transformers", "path": str(tiny_vlm_checkpoint), "dtype": "float32",
+                                    "image_placeholder": IMG})
+    check_visual_run(tmp_path, spec, vista, hf_vlm)
+
+
+def test_boundary_samples_a_visual_benchmark_through_a_server(tmp_path, vlm_server, vista):
+    def spec(source):        # the server's chat template places the image: no placeholder in the text
+        return visual_spec(source, {"backend": "openai", "endpoint": vlm_server, "api": "chat",
+                                    "path": SERVED_MODEL, "max_concurrency": 4, "image_placeholder": IMG})
+    check_visual_run(tmp_path, spec, vista)
+    with pytest.raises(BoundaryError, match="completions API cannot carry"):
+        sample_visual(tmp_path / "completions", visual_spec(vista[0], {
+            "backend": "openai", "endpoint": vlm_server, "api": "completions", "path": SERVED_MODEL}))

@@ -11,8 +11,9 @@ The prompt refers to the images in the model's own way:
 - a text prompt (a named template, or the model's chat template rendered here) gets the model's
   ``image_placeholder`` (``<image>`` for LLaVA) once per image, where the template has ``{image}``,
   else just before the question;
-- chat messages sent to a server that applies the chat template itself (``openai`` with ``api:
-  chat``) stay text, and the backend adds the images as content parts.
+- a prompt sent to a server that applies the chat template itself (``openai`` with ``api: chat``,
+  whatever the template) holds no placeholder: the backend adds the images as content parts, and
+  the server's chat template places them. ``api: completions`` cannot carry images (refused).
 
 What must never reach an engine (vLLM accepts it silently): a prompt holding the placeholder
 without its image, or a question whose own text holds the placeholder string. Both are errors that
@@ -76,16 +77,30 @@ def fingerprint_with_placeholder(tinfo: dict, placeholder: str | None) -> dict:
     return {**tinfo, "fingerprint": fp, "image_placeholder": placeholder}
 
 
+def images_as_parts(engine: Any) -> bool:
+    """Whether the model's backend sends images as chat content parts, the server's chat template
+    placing them (``backend: openai`` with ``api: chat``): its prompt then holds no placeholder."""
+    return getattr(engine, "backend", None) == "openai" and getattr(engine, "api", None) == "chat"
+
+
+def check_engine_takes_images(engine: Any, model: str, benchmark: str, n_problems_with_images: int) -> None:
+    """Refuse, while planning, an engine that has no way to send images (``openai`` with ``api: completions``)."""
+    if n_problems_with_images and getattr(engine, "backend", None) == "openai" and not images_as_parts(engine):
+        raise BoundaryError(f"model {model!r}: {n_problems_with_images} problem(s) of {benchmark!r} have images, which "
+                            "the completions API cannot carry; use `api: chat` (the images go as image_url content "
+                            "parts and the server's chat template places them).")
+
+
 def prompt_with_images(render, template: Any, problem: Problem, n_images: int, *, model: str,
-                       placeholder: str | None) -> Any:
+                       placeholder: str | None, as_parts: bool = False) -> Any:
     """The model input for ``problem`` (``render(template, problem)``: text or chat messages) with its
-    ``n_images`` images referred to as the model expects (see the module docstring)."""
+    ``n_images`` images referred to as the model expects (see the module docstring). ``as_parts``:
+    the backend sends the images as chat content parts (:func:`images_as_parts`), so no placeholder."""
     if placeholder and placeholder in problem.question:
         raise InputError(f"problem {problem.id!r}: its question contains model {model!r}'s image placeholder "
                          f"{placeholder!r}; the engine would take it for an image. Edit the question, or choose "
                          "another placeholder.")
-    server_chat = template is None
-    if n_images == 0 or server_chat:
+    if n_images == 0 or as_parts or template is None:
         prompt = render(template, problem)
         if isinstance(prompt, str):
             prompt = prompt.replace(IMAGE_SLOT, "")
@@ -93,6 +108,11 @@ def prompt_with_images(render, template: Any, problem: Problem, n_images: int, *
                 raise InputError(f"problem {problem.id!r} has no image, but model {model!r}'s prompt holds its "
                                  f"image placeholder {placeholder!r} (from the template); an engine would sample "
                                  "it without an image. Remove the placeholder from the template.")
+            if placeholder and placeholder in prompt and n_images:
+                raise InputError(f"model {model!r} sends images as chat content parts (backend openai, api: chat), "
+                                 f"and the server's chat template places them; the prompt of problem {problem.id!r} "
+                                 f"must not hold the placeholder {placeholder!r} as well (the engine would see one "
+                                 "image twice, or a placeholder without an image). Remove it from the template.")
         return prompt
     if not placeholder:
         raise BoundaryError(
@@ -109,4 +129,5 @@ def prompt_with_images(render, template: Any, problem: Problem, n_images: int, *
     return prompt.replace(IMAGE_SLOT, "\n".join([placeholder] * n_images))
 
 
-__all__ = ["store_images", "prompt_with_images", "image_entries", "template_text", "fingerprint_with_placeholder"]
+__all__ = ["store_images", "prompt_with_images", "images_as_parts", "check_engine_takes_images", "image_entries",
+           "template_text", "fingerprint_with_placeholder"]

@@ -35,7 +35,8 @@ import pyarrow as pa
 
 from boundary.errors import BoundaryError, StoreError
 from boundary.sampling.backends import Backend, create_backend
-from boundary.sampling.images import fingerprint_with_placeholder, prompt_with_images, store_images
+from boundary.sampling.images import (check_engine_takes_images, fingerprint_with_placeholder, images_as_parts,
+                                     prompt_with_images, store_images)
 from boundary.sampling.seeds import chunk_seeds, derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
 from boundary.sampling.plan import ModelPlan, SamplingPlan
@@ -353,8 +354,10 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         units, have = [], 0
         for bench_name, problems in plan.benchmarks.items():
             pics = images[bench_name]
+            check_engine_takes_images(model.engine, model.name, bench_name, len(pics))
             prompts = _Prompts(problems, functools.partial(                  # rendered only for the chunks to draw
-                _prompt_of, template=template, pics=pics, model=model.name, placeholder=model.image_placeholder))
+                _prompt_of, template=template, pics=pics, model=model.name, placeholder=model.image_placeholder,
+                as_parts=images_as_parts(model.engine)))
             u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks,
                               index=index, images=pics)
             units += u
@@ -369,10 +372,10 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
 
 
 def _prompt_of(problem: Any, *, template: Any, pics: Mapping[str, tuple[str, ...]], model: str,
-               placeholder: str | None) -> Any:
+               placeholder: str | None, as_parts: bool) -> Any:
     """One problem's model input, its images referred to as the model expects (:mod:`boundary.sampling.images`)."""
     return prompt_with_images(render_prompt, template, problem, len(pics.get(problem.id, ())), model=model,
-                              placeholder=placeholder)
+                              placeholder=placeholder, as_parts=as_parts)
 
 
 class _Prompts(Mapping[str, Any]):
