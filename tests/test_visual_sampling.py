@@ -178,3 +178,14 @@ def test_a_visual_run_killed_mid_sampling_resumes_to_the_same_store(tmp_path, vi
     images = sorted((run.path / "images").iterdir())
     assert images and all(f.name.split(".")[0] == hashlib.sha256(f.read_bytes()).hexdigest() for f in images)
     assert not list(run.path.rglob(".*.tmp"))
+
+
+def test_a_problem_whose_image_changed_is_refused_in_the_same_run(tmp_path):
+    src = write_mathvista_github(tmp_path / "mv")
+    run = Run.create(tmp_path / "r")
+    sample_spec(spec(src), run)
+    first = load_benchmark("mathvista", source=src)[0].id
+    from tests.helpers.visual import image_bytes
+    (src.parent / "images" / f"{first}.jpg").write_bytes(image_bytes("changed"))
+    with pytest.raises(StoreError, match=f"problem '{first}'.*other images"):
+        sample_spec(spec(src), run)

@@ -70,9 +70,23 @@ class SampleSummary:
 
 
 def record_problems(run: Run, bench_name: str, problems) -> None:
+    """Add the problems the run does not hold yet. A problem it holds whose images differ from the
+    recorded ones (same id, another picture) is refused: its samples would mix two inputs."""
     import json
-    t = run.read("problems", ["benchmark", "problem_id"])
-    have = {p for b, p in zip(t["benchmark"].to_pylist(), t["problem_id"].to_pylist()) if b == bench_name}
+    t = run.read("problems", ["benchmark", "problem_id", "metadata"])
+    have = {}
+    for b, pid, meta in zip(t["benchmark"].to_pylist(), t["problem_id"].to_pylist(), t["metadata"].to_pylist()):
+        if b == bench_name:
+            have[pid] = meta
+    for p in problems:
+        if p.id in have and p.metadata.get("images"):
+            old = [e.get("sha256") for e in (json.loads(have[p.id] or "{}").get("images") or [])]
+            new = [e.get("sha256") for e in p.metadata["images"]]
+            if old != new:
+                raise StoreError(f"{run.path}: problem {p.id!r} of {bench_name!r} has other images than the run "
+                                 f"recorded (sha256 {', '.join(str(x)[:12] for x in new)} now, "
+                                 f"{', '.join(str(x)[:12] for x in old) or 'none'} recorded); its samples would mix "
+                                 "two inputs. Use a new run directory, or restore the images.")
     rows = [{"benchmark": bench_name, "problem_id": p.id, "question": p.question, "reference": p.reference,
              "metadata": json.dumps(p.metadata, default=str)} for p in problems if p.id not in have]
     if rows:
