@@ -17,6 +17,7 @@ from boundary.analysis.adaptive import (
     adaptive_pass_at_k_curve,
     adaptive_pass_at_k_table,
     adaptive_problem_curves,
+    estimator_variance,
     expected_cost,
     path_count,
     stop_distribution,
@@ -202,6 +203,26 @@ def test_expected_cost_against_simulation() -> None:
         assert abs(first.mean() - expected_cost(plan, p)) < 4 * se
 
 
+@pytest.mark.parametrize("spec", PLANS[:5], ids=lambda s: "n{}-m{}-r{}-b{}".format(*s))
+def test_stopping_point_of_verdicts_is_the_plan_run_by_hand(spec: tuple[int, int, int, int | str]) -> None:
+    plan = make_plan(*spec)
+    rng = np.random.default_rng(3)
+    for seq in (rng.random((300, plan.cap)) < rng.random((300, 1))).astype(int).tolist():
+        t = s = 0
+        for check in plan.check_times:                 # the plan, step by step as a sampler runs it
+            s += sum(seq[t:check])
+            t = check
+            if plan.stops(t, s):
+                break
+        assert plan.stopping_point(seq) == (t, s)
+        assert plan.stopping_point(seq[:t]) == (t, s)  # samples past the stop do not matter
+        if t > plan.initial:
+            partial = seq[:t - 1]                      # killed inside the last batch
+            assert plan.stopping_point(partial) is None and plan.next_check(len(partial)) == t
+    with pytest.raises(InputError, match=r"exceed the cap n="):
+        plan.stopping_point([0] * (plan.cap + 1))
+
+
 def test_plan_check_times_and_decisions() -> None:
     assert AdaptivePlan(initial=4, successes=2, batch=3, cap=12).check_times == (4, 7, 10, 12)
     assert AdaptivePlan(initial=4, successes=2, batch=1, cap=6).check_times == (4, 5, 6)
@@ -260,3 +281,26 @@ def test_k_beyond_the_cap_is_refused() -> None:
         expected_cost(plan, 1.5)
     with pytest.raises(AnalysisError, match=r"no problems"):
         adaptive_problem_curves(plan, [], [])
+
+
+def test_estimator_variance_by_enumeration_and_against_fixed_n() -> None:
+    for spec in [(12, 4, 2, 1), (16, 2, 2, "doubling"), (14, 6, 3, 20)]:
+        plan = make_plan(*spec)
+        paths = enumerate_stops(plan)
+        t, s = stopping_points(plan)
+        table = adaptive_pass_at_k_table(plan, t, s)
+        ks = np.arange(1, plan.cap + 1)
+        got = estimator_variance(plan, np.array(PS))
+        assert got.shape == (len(PS), plan.cap)
+        for i, p in enumerate(PS):
+            weight = np.array([paths[(a, b)] * p ** b * (1 - p) ** (a - b) for a, b in zip(t.tolist(), s.tolist())])
+            want = weight @ (table - (1 - (1 - p) ** ks)) ** 2
+            np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-14)
+    # Chen's estimator is the best unbiased one from n samples: a plan capped at n never beats it.
+    plan = AdaptivePlan(initial=16, successes=8, batch=16, cap=256)
+    ps = np.array([0.001, 0.01, 0.05, 0.2, 0.6])
+    adaptive, fixed = estimator_variance(plan, ps), estimator_variance(AdaptivePlan.fixed(256), ps)
+    assert np.all(adaptive >= fixed - 1e-13)
+    assert adaptive[3, 0] > 1.5 * fixed[3, 0]               # pass@1 of an easy problem: fewer samples
+    np.testing.assert_allclose(adaptive[:, -1], fixed[:, -1], rtol=1e-9, atol=1e-15)   # pass@n: the same event
+    assert estimator_variance(plan, 0.2, 4).shape == (4,)

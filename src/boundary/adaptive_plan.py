@@ -31,6 +31,7 @@ plan that drew the samples.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -150,6 +151,34 @@ class AdaptivePlan:
             if time > t:
                 return time
         raise AssertionError("unreachable: the last check time is the cap")  # pragma: no cover
+
+    def stopping_point(self, correct: Sequence[bool] | Sequence[int]) -> tuple[int, int] | None:
+        """Where the plan stops on these verdicts (in sample order): ``(t, s)``, or None if not yet.
+
+        A function of the stored verdicts only, so a resumed or extended run makes the same
+        decisions. Verdicts past the stopping point (e.g. left over from a larger plan) are
+        ignored: the estimator must see only the first t samples. When the result is None, draw
+        up to ``next_check(len(correct))``.
+
+        >>> plan = AdaptivePlan(initial=4, successes=2, batch=2, cap=8)
+        >>> plan.stopping_point([0, 0, 1, 0, 0, 1, 1, 1])
+        (6, 2)
+        >>> plan.stopping_point([0, 0, 1, 0, 0]) is None
+        True
+        """
+        if len(correct) > self.cap:
+            raise InputError(
+                f"adaptive plan: {len(correct)} verdicts exceed the cap n={self.cap}; pass the first "
+                f"{self.cap} samples (in sample order) or raise n.")
+        total, seen = 0, 0
+        for time in self.check_times:
+            if time > len(correct):
+                return None
+            total += sum(1 for v in correct[seen:time] if v)
+            seen = time
+            if total >= self.successes or time == self.cap:
+                return time, total
+        return None  # pragma: no cover - the last check time is the cap
 
     def describe(self) -> str:
         """One line for messages and reports, e.g. ``m=64, r=64, batch 32, n=1024``."""

@@ -58,6 +58,7 @@ __all__ = [
     "adaptive_pass_at_k_curve",
     "adaptive_pass_at_k_table",
     "adaptive_problem_curves",
+    "estimator_variance",
     "expected_cost",
     "path_count",
     "stop_distribution",
@@ -339,3 +340,37 @@ def expected_cost(plan: AdaptivePlan, p: ArrayLike) -> float | np.ndarray:
     t, _, prob = stop_distribution(plan, p)
     cost = prob @ t.astype(np.float64)
     return float(cost) if np.ndim(cost) == 0 else cost
+
+
+@lru_cache(maxsize=4)
+def _full_table(plan: AdaptivePlan) -> np.ndarray:
+    t, s = _stopping_points(plan)
+    table = _table(plan, t, s, plan.cap)
+    table.setflags(write=False)
+    return table
+
+
+def estimator_variance(plan: AdaptivePlan, p: ArrayLike, k_max: int | None = None) -> np.ndarray:
+    """Exact variance of one pair's pass@k^ under ``plan`` for a success rate p, k = 1..k_max.
+
+    The sampling noise of a problem with the problems held fixed (what a plan gives up against
+    fixed n: compare with ``estimator_variance(AdaptivePlan.fixed(n), p)``, which is never larger:
+    Chen's estimator is the best unbiased one from n samples). Absolute error about 1e-16.
+    Shape ``(k_max,)`` for a scalar p, ``(len(p), k_max)`` for an array. The first call per plan
+    computes all cap + 1 curves (about 0.5 s at n = 1024, checked per sample) and keeps them.
+
+    >>> plan = AdaptivePlan(initial=4, successes=2, batch=2, cap=8)
+    >>> estimator_variance(plan, 0.5, 2).round(5).tolist()
+    [0.06007, 0.06318]
+    """
+    k = _k_max(plan, k_max)
+    p_arr = np.asarray(p, dtype=np.float64)
+    _, _, prob = stop_distribution(plan, p_arr.ravel())
+    table = _full_table(plan)[:, :k]
+    with np.errstate(divide="ignore"):
+        truth = -np.expm1(np.arange(1, k + 1) * np.log1p(-p_arr.ravel())[:, None])
+    # E[g^2] - g^2 (the estimate's mean is g exactly): absolute error ~1e-16, so standard errors
+    # below ~1e-8 are rounding. Plenty for planning; a few ms for 1,000 rates.
+    var = np.maximum(prob @ (table * table) - truth * truth, 0.0)
+    shaped: np.ndarray = var.reshape(p_arr.shape + (k,))
+    return shaped
