@@ -8,6 +8,7 @@ after raising n) does only the missing work.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +44,48 @@ def sample_spec(spec: Spec, run: Run | str | Path, *, executor: Any = None, **kw
     ``kwargs`` go to :func:`boundary.sampling.stage.sample_run` (``progress``, ``backends``, ``batch_chunks``).
     """
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    if spec.sampling.adaptive is not False:        # its decisions need verdicts: the verify stage runs too
+        return _sample_adaptive(spec, run, executor, sample_progress=kwargs.pop("progress", None), **kwargs)[0]
     executor = executor or make_executor(spec.executor.to_config())
     if executor is not None:
         return executor.sample(run, spec.sampling_plan(), progress=kwargs.get("progress"))
     return sample_run(spec.sampling_plan(), run, **kwargs)
+
+
+def verify_configs(spec: Spec) -> dict[str, Any]:
+    """The verifier configs by task kind of a spec's ``verify:`` block."""
+    return {"math": spec.verify.to_config(), "code": spec.verify.code.to_config(),
+            "visual": spec.verify.visual.to_config()}
+
+
+def _sample_adaptive(spec: Spec, run: Run, executor: Any, *, sample_progress=None, verify_progress=None,
+                     **kwargs) -> tuple[SampleSummary, VerifySummary]:
+    """The adaptive plan of a spec (``sampling.adaptive``): sampling and verification interleaved per
+    round (:func:`boundary.sampling.adaptive.sample_adaptive`), on the local executor."""
+    from boundary.sampling.adaptive import sample_adaptive
+    from boundary.verify import verify_run
+    if executor is not None or spec.executor.kind != "local":
+        raise BoundaryError("sampling.adaptive runs on the local executor only for now (the Ray executor does not "
+                            "plan rounds yet); drop `--executor ray` / `executor:` or `adaptive`.")
+    configs = verify_configs(spec)
+    verifiers: dict[str, Any] = {}                # one verifier per kind for every round (pools stay warm)
+    done: list[VerifySummary] = []
+
+    def verify(r: Run) -> None:
+        done.append(verify_run(r, configs=configs, progress=verify_progress, verifiers=verifiers))
+
+    try:
+        s = sample_adaptive(spec.sampling_plan(), run, verify, progress=sample_progress, **kwargs)
+        verify(run)                               # anything else of the run without verdicts
+    finally:
+        for v in verifiers.values():
+            v.close()
+    statuses: Counter = Counter()
+    for v in done:
+        statuses.update(v.statuses)
+    return s, VerifySummary(run=str(run.path), verified=sum(v.verified for v in done), skipped=done[-1].skipped,
+                            statuses=dict(statuses), distinct_checks=sum(v.distinct_checks for v in done),
+                            verifier=done[-1].verifier)
 
 
 def sample_verify_spec(spec: Spec, run: Run | str | Path, *, executor: Any = None, sample_progress=None,
@@ -57,9 +96,13 @@ def sample_verify_spec(spec: Spec, run: Run | str | Path, *, executor: Any = Non
     ``on_sampled`` gets the sample stage's summary as soon as sampling ends."""
     from boundary.verify import verify_run
     run = run if isinstance(run, Run) else Run.create(run, spec=spec.model_dump(mode="json"))
+    if spec.sampling.adaptive is not False:
+        s, v = _sample_adaptive(spec, run, executor, sample_progress=sample_progress, verify_progress=verify_progress)
+        if on_sampled:
+            on_sampled(s)
+        return s, v
     executor = executor or make_executor(spec.executor.to_config())
-    configs = {"math": spec.verify.to_config(), "code": spec.verify.code.to_config(),
-               "visual": spec.verify.visual.to_config()}
+    configs = verify_configs(spec)
     if executor is not None:
         s, v = executor.sample_and_verify(run, spec.sampling_plan(), configs, progress=sample_progress,
                                           verify_progress=verify_progress)

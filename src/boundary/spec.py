@@ -45,7 +45,7 @@ from boundary.verify.visual import VisualVerifyConfig
 
 if TYPE_CHECKING:
     from boundary.judge.cot import JudgeConfig
-    from boundary.sampling.plan import EngineConfig, SamplingPlan
+    from boundary.sampling.plan import AdaptivePlan, EngineConfig, SamplingPlan
 
 
 
@@ -122,6 +122,15 @@ class BenchmarkSpec(_Strict):
     limit: int | None = Field(None, gt=0, description="Use only the first `limit` problems.")
 
 
+class AdaptiveSpec(_Strict):
+    initial: int | None = Field(None, gt=0, description="m: samples every problem gets first (a multiple of "
+                                "chunk_size, or n; default: until_correct rounded up to a chunk).")
+    until_correct: int | None = Field(None, gt=0, description="r: a problem stops once at least this many of its "
+                                      "samples are correct (default: n/16).")
+    batch: int | None = Field(None, gt=0, description="b: samples drawn between two checks (a multiple of "
+                              "chunk_size; default: chunk_size).")
+
+
 class SamplingSpec(_Strict):
     n: int = Field(gt=0, description="Samples per problem.")
     temperature: float = Field(0.6, ge=0.0, description="Sampling temperature (the paper: 0.6).")
@@ -134,18 +143,40 @@ class SamplingSpec(_Strict):
     stop: list[str] = Field(default_factory=list, description="Extra stop strings.")
     chunks_per_shard: int | None = Field(None, gt=0, description="Chunks per engine call and per stored "
                                          "shard (default: ~1024 samples); a crash loses at most one shard.")
+    adaptive: bool | AdaptiveSpec = Field(False, description="Sequential sampling (docs/adaptive.md): true for "
+                                          "the defaults, or {initial, until_correct, batch}; n is the cap.")
 
     @model_validator(mode="after")
     def _chunks(self):
         if self.temperature == 0 and self.n > 1:
             raise ValueError(f"temperature=0 is greedy decoding: all n={self.n} samples would be identical; "
                              "use temperature > 0 (the paper: 0.6)")
+        self.adaptive_plan()                                  # its values checked against n and chunk_size
         return self
+
+    def adaptive_plan(self) -> AdaptivePlan | None:
+        """The sequential plan with its defaults filled in (None when sampling is not adaptive)."""
+        from boundary.sampling.plan import AdaptivePlan
+        a = self.adaptive
+        if a is False:
+            return None
+        given = a.model_dump() if isinstance(a, AdaptiveSpec) else {}
+        plan = AdaptivePlan.defaults(self.n, self.chunk_size, **given)
+        plan.validate(self.n, self.chunk_size)
+        return plan
+
+    def record(self) -> dict[str, Any]:
+        """The parameters as the manifest records them (``sampling.<model>.params``): all but n and the
+        shard size; the adaptive plan (its values, defaults filled in) only when there is one."""
+        d = self.model_dump(exclude={"n", "chunks_per_shard", "adaptive"})
+        plan = self.adaptive_plan()
+        if plan is not None:
+            d["adaptive"] = plan.record()
+        return d
 
     def fingerprint(self) -> str:
         """Hash of everything but n: samples of one model must share it to be pooled."""
-        d = self.model_dump(exclude={"n", "chunks_per_shard"})
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.record(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 class _ConfigSpec(_Strict):
@@ -347,6 +378,9 @@ class Spec(_Strict):
             if m.temperature == 0 and self.sampling.n > 1:
                 raise ValueError(f"model {m.name!r}: temperature=0 is greedy decoding: all n={self.sampling.n} "
                                  "samples would be identical; use temperature > 0")
+        if self.sampling.adaptive is not False and self.executor.kind != "local":
+            raise ValueError(f"sampling.adaptive runs on the local executor only for now (executor: "
+                             f"{self.executor.kind}); remove `adaptive` or use `executor: {{kind: local}}`")
         if self.perplexity is not None:
             known = set(names) | {m.group for m in self.models if m.group}
             for field_name in ("scorers", "models"):
@@ -384,7 +418,7 @@ class Spec(_Strict):
             models.append(ModelPlan(
                 engine=m.engine_config(), params=params, template=self.template_for(m),
                 token_logprobs=s.logprobs is True, fingerprint=s.fingerprint(),
-                params_record=s.model_dump(exclude={"n", "chunks_per_shard"}), record=m.model_dump(mode="json"),
+                params_record=s.record(), record=m.model_dump(mode="json"),
                 info={"group": m.group or m.name, "step": m.step, "path": m.path, "temperature": s.temperature},
                 image_placeholder=m.image_placeholder))
         benchmarks = {}
@@ -393,7 +427,8 @@ class Spec(_Strict):
             benchmarks[b.name] = tuple(problems[: b.limit] if b.limit else problems)
         return SamplingPlan(seed=self.seed, n=self.sampling.n, chunk_size=self.sampling.chunk_size,
                             models=tuple(models), benchmarks=benchmarks,
-                            chunks_per_shard=self.sampling.chunks_per_shard)
+                            chunks_per_shard=self.sampling.chunks_per_shard,
+                            adaptive=self.sampling.adaptive_plan())
 
     def guess_spec(self) -> Spec:
         """The spec of the answer-only run (``guess:``): the chosen models, the answer-only prompt and budget."""

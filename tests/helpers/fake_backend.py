@@ -29,6 +29,10 @@ class FakeBackend(Backend):
         self.dead_once = model_spec.engine_args.get("dead_once_file")      # the engine dies once, process lives
         self.dead = False
         self.calls = 0
+        # known success rates: engine_args {"p": {problem_id: p}, "answers": {problem_id: reference}};
+        # sample i of a chunk is correct when the chunk's i-th uniform draw (from its seed) is below p
+        self.p = {str(k): float(v) for k, v in (model_spec.engine_args.get("p") or {}).items()}
+        self.answers = {str(k): str(v) for k, v in (model_spec.engine_args.get("answers") or {}).items()}
 
     def generate(self, requests, params):
         for req in requests:
@@ -47,6 +51,14 @@ class FakeBackend(Backend):
                 time.sleep(self.delay)
             rng = random.Random(req.seed)
             out = []
+            if self.p:
+                for _i in range(req.n):
+                    u = rng.random()
+                    ans = self.answers[req.problem_id] if u < self.p.get(req.problem_id, 0.0) else "999999"
+                    out.append(Completion(f"Draw {u:.6f}. The answer is \\boxed{{{ans}}}.", "stop",
+                                          len(req.prompt), 12))
+                yield req, out
+                continue
             for _i in range(req.n):
                 k = rng.randint(0, 9)
                 if "```" in req.prompt:          # a code prompt: answer with a (wrong) program

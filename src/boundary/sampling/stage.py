@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import os
 import time
@@ -124,7 +125,8 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
     if want != have:
         diffs = []
         old, new = rec.params, model.params_record
-        diffs += [f"{k}: stored {old.get(k)!r}, spec {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
+        diffs += [f"{k}: stored {old.get(k)!r}, spec {new.get(k)!r}" for k in dict.fromkeys([*new, *old])
+                  if old.get(k) != new.get(k)]
         if want["seed"] != have["seed"]:
             diffs.append(f"seed: stored {have['seed']}, spec {want['seed']}")
         if want["template"] != have["template"]:
@@ -132,7 +134,26 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
                          f"spec {template_info.get('name')!r}")
         raise StoreError(f"{run.path}: model {model.name!r} already has samples drawn with other sampling "
                          f"parameters ({'; '.join(diffs)}). Pooling them would mix two distributions. "
-                         "Use a new model name or a new run directory, or restore the old parameters.")
+                         "Use a new model name or a new run directory, or restore the old parameters."
+                         + _adaptive_hint(old.get("adaptive"), new.get("adaptive")))
+    stored_plan = rec.params.get("adaptive")
+    want_plan = plan.adaptive.record() if plan.adaptive is not None else None
+    if stored_plan != want_plan:                  # (a library plan whose params record does not carry it)
+        raise StoreError(f"{run.path}: model {model.name!r} already has samples drawn with "
+                         f"{_plan_words(stored_plan)}; the plan asks for {_plan_words(want_plan)}. Its samples "
+                         "would mix two sampling plans. Use a new model name or a new run directory."
+                         + _adaptive_hint(stored_plan, want_plan))
+
+
+def _plan_words(plan: Mapping[str, Any] | None) -> str:
+    return "fixed n (no adaptive plan)" if not plan else f"the adaptive plan {dict(plan)}"
+
+
+def _adaptive_hint(stored: Any, wanted: Any) -> str:
+    if stored and stored != wanted:
+        return (f" To continue the recorded adaptive plan (e.g. after raising n), write it out in the spec: "
+                f"`adaptive: {json.dumps(stored)}` (`adaptive: true` takes defaults from n).")
+    return ""
 
 
 def plan_chunks(plan: SamplingPlan, model: ModelPlan, bench_name: str, problems, prompts: Mapping[str, Any],
@@ -339,15 +360,20 @@ class ModelWork:
     have: int
     totals: dict[str, int]
     """Samples per benchmark when complete."""
+    prompts: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Benchmark -> problem id -> its prompt (rendered when first asked for)."""
+    images: dict[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Benchmark -> problem id -> its images' paths in the run."""
 
     def stored(self) -> dict[str, int]:
         """Samples per benchmark stored before its units run (the progress bars' starting points)."""
         return {b: self.totals[b] - sum(u.samples for u in self.units if u.benchmark == b) for b in self.totals}
 
 
-def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork]:
+def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int, plan_work: bool = True) -> list[ModelWork]:
     """The driver's half of the sample stage (any executor): record problems, models and their info,
-    check each model's parameters against the run, render prompts and plan the work units."""
+    check each model's parameters against the run, render prompts and plan the work units (with
+    ``plan_work=False`` none: the adaptive stage plans each round itself from the prompts)."""
     run.remove_stale_temporaries()
     run.add_models([m.name for m in plan.models])
     run.set_model_info({m.name: dict(m.info) for m in plan.models})
@@ -366,12 +392,16 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
             tinfo = fingerprint_with_placeholder(tinfo, model.image_placeholder)
         check_sampling_compatible(run, plan, model, tinfo)
         units, have = [], 0
+        prompts_of: dict[str, Mapping[str, Any]] = {}
         for bench_name, problems in plan.benchmarks.items():
             pics = images[bench_name]
             check_engine_takes_images(model.engine, model.name, bench_name, len(pics))
             prompts = _Prompts(problems, functools.partial(                  # rendered only for the chunks to draw
                 _prompt_of, template=template, pics=pics, model=model.name, placeholder=model.image_placeholder,
                 as_parts=images_as_parts(model.engine)))
+            prompts_of[bench_name] = prompts
+            if not plan_work:
+                continue
             u, h = plan_units(run, plan, model, bench_name, problems, prompts, unit_chunks=unit_chunks,
                               index=index, images=pics)
             units += u
@@ -381,7 +411,7 @@ def prepare(run: Run, plan: SamplingPlan, *, unit_chunks: int) -> list[ModelWork
         params = dataclasses.replace(params, stop=tuple(dict.fromkeys(
             params.stop + tuple(getattr(template, "stop", ()) or ()))))
         work.append(ModelWork(model, template, tinfo, params, units, have,
-                              {b: len(p) * plan.n for b, p in plan.benchmarks.items()}))
+                              {b: len(p) * plan.n for b, p in plan.benchmarks.items()}, prompts_of, images))
     return work
 
 
@@ -428,6 +458,10 @@ def sample_run(plan: SamplingPlan, run: Run | str | os.PathLike, *, batch_chunks
         batch_chunks: chunks per engine call (and per shard); default keeps ~1024 samples in flight.
         backends: already-built engines by model name (tests, or to reuse an engine across runs).
     """
+    if plan.adaptive is not None:
+        raise BoundaryError("an adaptive plan verifies each batch before it plans the next: sample it with "
+                            "boundary.sampling.adaptive.sample_adaptive(plan, run, verify=...), or "
+                            "boundary.pipeline.sample_verify_spec on a spec.")
     run = run if isinstance(run, Run) else Run.create(run)
     with run.lock("sample"):
         return _sample_run(plan, run, batch_chunks, progress, backends)
@@ -490,8 +524,11 @@ def note_unit(run: Run, result: UnitResult, saved: float) -> float:
 
 def record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine_info: dict, tinfo: dict) -> None:
     """Record how ``model``'s samples are drawn (the driver does this, before any unit of the model runs)."""
+    params = dict(model.params_record)
+    if plan.adaptive is not None:              # the plan is part of the data (docs/adaptive.md)
+        params["adaptive"] = plan.adaptive.record()
     run.record_sampling(model.name, {        # the store keeps the largest n recorded
-        "fingerprint": model.fingerprint, "seed": plan.seed, "params": dict(model.params_record), "n": plan.n,
+        "fingerprint": model.fingerprint, "seed": plan.seed, "params": params, "n": plan.n,
         "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
         "engine": engine_info, "model": dict(model.record)})
 

@@ -1,0 +1,256 @@
+"""Adaptive sampling (sampling.adaptive): the sequential plan in the sample stage, with a fake engine of
+known per-problem success rates (tests/helpers/fake_backend.py: engine_args p and answers).
+
+What must hold: a pair stops at the first check time with at least r correct, else draws on to n; its
+samples are exactly the fixed-n run's samples of the indices it drew (same chunk seeds); decisions
+read stored verdicts only, so a run killed with SIGKILL between or during rounds resumes to the same
+store; the plan is recorded per model and a run refuses another plan; raising n continues the plan.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import tests.helpers.fake_backend  # noqa: F401  (registers backend "fake")
+from boundary import Run
+from boundary.errors import BoundaryError, InputError, StoreError
+from boundary.pipeline import sample_spec, sample_verify_spec
+from boundary.sampling.adaptive import outcomes
+from boundary.sampling.plan import AdaptivePlan
+from boundary.spec import parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+AIME = str(ROOT / "tests" / "data" / "math" / "aime24.jsonl")
+ANSWERS = {"60": "204", "61": "113", "62": "371", "63": "385", "64": "110", "65": "104"}
+#: known success rates: always, never, and in between
+RATES = {"60": 1.0, "61": 0.0, "62": 0.5, "63": 0.15, "64": 0.8, "65": 0.03}
+
+
+def spec_dict(n=32, chunk=4, adaptive=None, limit=6, models=("base", "rl"), delay=0.0, **extra):
+    if adaptive is None:
+        adaptive = {"initial": 8, "until_correct": 4, "batch": 4}
+    args = {"p": RATES, "answers": ANSWERS}
+    if delay:
+        args["delay_s"] = delay
+    d = {"seed": 0, "template": "qwen-boxed",
+         "models": [{"name": m, "backend": "fake", "path": "none", "engine_args": args} for m in models],
+         "benchmarks": [{"name": "aime24", "source": AIME, "limit": limit}],
+         "sampling": {"n": n, "chunk_size": chunk, "max_tokens": 64, "adaptive": adaptive},
+         "verify": {"workers": 1}}
+    if adaptive is False:
+        del d["sampling"]["adaptive"]
+    d.update(extra)
+    return d
+
+
+def samples(run_dir):
+    t = Run(run_dir).samples(["model", "problem_id", "sample_index", "text", "seed"]).to_pylist()
+    return {(r["model"], r["problem_id"], r["sample_index"]): (r["text"], r["seed"]) for r in t}
+
+
+def drawn(run_dir):
+    """(model, problem) -> samples stored."""
+    out: dict = {}
+    for (m, p, _i) in samples(run_dir):
+        out[(m, p)] = out.get((m, p), 0) + 1
+    return out
+
+
+def run_adaptive(d, run_dir):
+    return sample_verify_spec(parse_spec(d), run_dir)
+
+
+# ------------------------------------------------------------------------------------------- the plan
+def test_plan_check_times_and_stopping_points():
+    p = AdaptivePlan(initial=8, until_correct=4, batch=4)
+    assert p.check_times(20) == (8, 12, 16, 20) and p.check_times(18) == (8, 12, 16, 18) and p.check_times(8) == (8,)
+    assert p.stopping_point(20, [True] * 8) == (True, 8, 8)
+    assert p.stopping_point(20, [True] * 3 + [False] * 5) == (False, 12, 3)          # needs samples up to 12
+    assert p.stopping_point(20, [True] * 3 + [False] * 8 + [True]) == (True, 12, 4)
+    assert p.stopping_point(20, [False] * 20) == (True, 20, 0)                        # the cap
+    assert p.stopping_point(20, [False] * 16 + [True] * 4) == (True, 20, 4)
+    assert p.stopping_point(20, [True] * 4 + [False] * 16) == (True, 8, 4)            # later samples not read
+    assert AdaptivePlan.from_record(p.record()) == p and AdaptivePlan.from_record(None) is None
+    assert AdaptivePlan.defaults(1024, 64) == AdaptivePlan(64, 64, 64)
+    assert AdaptivePlan.defaults(128, 64) == AdaptivePlan(64, 8, 64)
+    with pytest.raises(ValueError, match="until_correct=9 must be <= initial=8"):
+        AdaptivePlan(8, 9, 4)
+
+
+@pytest.mark.parametrize("adaptive, message", [
+    ({"initial": 6}, "initial=6 must be a multiple of chunk_size=4"),
+    ({"batch": 6}, "batch=6 must be a multiple of chunk_size=4"),
+    ({"initial": 40}, "initial=40 exceeds n=32"),
+    ({"initial": 8, "until_correct": 12}, "until_correct=12 must be <= initial=8"),
+    ({"initial": 0}, "greater than 0"),
+    ({"start": 8}, "start"),
+])
+def test_spec_refuses_plans_the_chunks_cannot_draw(adaptive, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(spec_dict(adaptive=adaptive))
+
+
+def test_spec_records_the_resolved_plan_in_params_and_fingerprint():
+    fixed = parse_spec(spec_dict(adaptive=False))
+    default = parse_spec(spec_dict(adaptive=True))
+    assert "adaptive" not in fixed.sampling.record()
+    assert default.sampling.record()["adaptive"] == {"initial": 4, "until_correct": 2, "batch": 4}
+    assert default.sampling_plan().adaptive == AdaptivePlan(4, 2, 4)
+    fps = {parse_spec(spec_dict(adaptive=a)).sampling.fingerprint()
+           for a in (False, True, {"initial": 8, "until_correct": 4}, {"initial": 8, "until_correct": 4, "batch": 8})}
+    assert len(fps) == 4
+    with pytest.raises(InputError, match="local executor only"):
+        parse_spec(spec_dict(adaptive=True, executor={"kind": "ray"}))
+
+
+# ------------------------------------------------------------------------------------------ the stage
+def test_easy_problems_stop_after_m_unsolved_ones_get_n(tmp_path):
+    s, v = run_adaptive(spec_dict(), tmp_path / "a")
+    got = drawn(tmp_path / "a")
+    for m in ("base", "rl"):
+        assert got[(m, "60")] == 8                  # p = 1: 8 correct of the first 8: stops at m
+        assert got[(m, "61")] == 32                 # p = 0: never r correct: all n
+    assert s.new_samples == sum(got.values()) < 2 * 6 * 32
+    assert v.verified == s.new_samples
+    run = Run(tmp_path / "a")
+    plan = AdaptivePlan(8, 4, 4)
+    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == plan.record()
+    assert AdaptivePlan.from_record(run.sampling_record("rl").params.get("adaptive")) == plan
+    # every pair's stored samples end exactly at the stopping point its verdicts give
+    for m in ("base", "rl"):
+        seqs = outcomes(run, m, "aime24")
+        for pid in RATES:
+            stopped, t, s_ = plan.stopping_point(32, seqs[pid])
+            assert stopped and t == got[(m, pid)] == len(seqs[pid])
+            assert s_ >= 4 or t == 32
+    counts = {(r["model"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts().to_pylist()}
+    assert counts[("base", "60")] == (8, 8) and counts[("base", "61")] == (32, 0)
+    again, _ = run_adaptive(spec_dict(), tmp_path / "a")          # a rerun draws nothing
+    assert again.new_samples == 0 and again.skipped_samples == s.new_samples
+
+
+def test_adaptive_samples_are_the_fixed_runs_samples(tmp_path):
+    run_adaptive(spec_dict(), tmp_path / "a")
+    sample_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "f")
+    a, f = samples(tmp_path / "a"), samples(tmp_path / "f")
+    assert len(f) == 2 * 6 * 32 and a and all(f[k] == v for k, v in a.items())
+    # and each pair's indices are a prefix 0..t-1
+    for (m, pid), t in drawn(tmp_path / "a").items():
+        assert {i for (mm, p, i) in a if (mm, p) == (m, pid)} == set(range(t))
+
+
+def test_another_plan_for_a_model_with_samples_is_refused(tmp_path):
+    run_adaptive(spec_dict(), tmp_path / "a")
+    with pytest.raises(StoreError, match="adaptive: stored"):
+        run_adaptive(spec_dict(adaptive={"initial": 8, "until_correct": 2, "batch": 4}), tmp_path / "a")
+    with pytest.raises(StoreError, match="adaptive: stored"):
+        sample_verify_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "a")
+    sample_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "f")
+    with pytest.raises(StoreError, match="adaptive: stored None"):
+        run_adaptive(spec_dict(), tmp_path / "f")
+    # a new model name in the same run is fine
+    s, _ = run_adaptive(spec_dict(models=("base", "rl", "rl2")), tmp_path / "a")
+    assert s.new_samples == sum(n for (m, _p), n in drawn(tmp_path / "a").items() if m == "rl2") > 0
+
+
+def test_library_plan_mismatch_is_refused_and_fixed_stage_refuses_adaptive(tmp_path):
+    import dataclasses
+
+    from boundary.sampling.adaptive import sample_adaptive
+    from boundary.sampling.stage import sample_run
+    run_adaptive(spec_dict(), tmp_path / "a")
+    plan = parse_spec(spec_dict()).sampling_plan()
+    with pytest.raises(BoundaryError, match="verifies each batch"):
+        sample_run(plan, tmp_path / "a")
+    other = dataclasses.replace(plan, adaptive=AdaptivePlan(8, 2, 4))   # a library plan: same fingerprint
+    with pytest.raises(StoreError, match="mix two sampling plans"):
+        sample_adaptive(other, tmp_path / "a", verify=lambda run: None)
+
+
+def test_raising_n_continues_the_plan(tmp_path):
+    run_adaptive(spec_dict(n=16), tmp_path / "r")
+    first = samples(tmp_path / "r")
+    s, _ = run_adaptive(spec_dict(n=32), tmp_path / "r")
+    assert s.new_samples > 0
+    after = samples(tmp_path / "r")
+    assert all(after[k] == v for k, v in first.items())
+    run_adaptive(spec_dict(n=32), tmp_path / "fresh")
+    assert samples(tmp_path / "fresh") == after
+    assert Run(tmp_path / "r").manifest["sampling"]["base"]["n"] == 32
+    # `adaptive: true` takes its defaults from n: raising n would change the plan, refused with the way out
+    run_adaptive(spec_dict(n=16, adaptive=True), tmp_path / "d")
+    with pytest.raises(StoreError, match=r'write it out in the spec: `adaptive: \{"initial": 4'):
+        run_adaptive(spec_dict(n=64, adaptive=True), tmp_path / "d")
+
+
+def test_n_not_on_the_check_grid_and_a_partial_last_chunk(tmp_path):
+    run_adaptive(spec_dict(n=18), tmp_path / "r")         # checks at 8, 12, 16, 18; the last chunk has 2
+    got = drawn(tmp_path / "r")
+    assert got[("base", "61")] == 18 and got[("base", "60")] == 8
+    run_adaptive(spec_dict(n=32), tmp_path / "r")         # the partial chunk is completed, never stored twice
+    t = Run(tmp_path / "r").samples(["model", "problem_id", "sample_index"])
+    keys = list(zip(*(t[c].to_pylist() for c in t.column_names)))
+    assert len(keys) == len(set(keys))
+    run_adaptive(spec_dict(n=32), tmp_path / "fresh")
+    assert samples(tmp_path / "fresh") == samples(tmp_path / "r")
+
+
+def test_sample_command_verifies_between_rounds_and_ray_is_refused(tmp_path):
+    s = sample_spec(parse_spec(spec_dict()), tmp_path / "a")
+    assert s.new_samples == Run(tmp_path / "a").verdicts(["sample_index"]).num_rows
+    with pytest.raises(BoundaryError, match="local executor only"):
+        sample_spec(parse_spec(spec_dict()), tmp_path / "b", executor=object())
+
+
+# ------------------------------------------------------------------------------------------- kill -9
+def write_spec(path, d):
+    path.write_text(yaml.safe_dump(d))
+    return path
+
+
+def _env():
+    return dict(os.environ, BOUNDARY_PLUGINS="tests.helpers.fake_backend",
+                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]))   # this checkout, not an installed one
+
+
+def shard_names(run_dir, table):
+    return sorted(p.name for p in (Path(run_dir) / table).glob("part-*.parquet"))
+
+
+@pytest.mark.parametrize("table, at", [("samples", 1), ("verdicts", 1), ("samples", 8)])
+def test_killed_adaptive_run_resumes_to_the_same_store(tmp_path, table, at):
+    """SIGKILL during round 1 (after its first unit), while round 1 is verified, and in a later round."""
+    d = spec_dict(n=24, delay=0.15)
+    d["sampling"]["chunks_per_shard"] = 2
+    spec = write_spec(tmp_path / "spec.yaml", d)
+    proc = subprocess.Popen([sys.executable, "-m", "boundary.cli", "sample", str(spec), "--run",
+                             str(tmp_path / "run")], env=_env(), cwd=str(ROOT), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    where = tmp_path / "run" / table
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(where.glob("part-*.parquet"))) < at and proc.poll() is None:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = Run(tmp_path / "run").samples(["sample_index"]).num_rows
+    r = subprocess.run([sys.executable, "-m", "boundary.cli", "sample", str(spec), "--run", str(tmp_path / "run")],
+                       env=_env(), cwd=str(ROOT), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    ref = spec_dict(n=24)                                   # uninterrupted, without the delay
+    ref["sampling"]["chunks_per_shard"] = 2
+    run_adaptive(ref, tmp_path / "ref")
+    assert 0 < partial < len(samples(tmp_path / "ref"))              # killed midway
+    assert samples(tmp_path / "run") == samples(tmp_path / "ref")
+    assert shard_names(tmp_path / "run", "samples") == shard_names(tmp_path / "ref", "samples")
+    t = Run(tmp_path / "run").verdicts(["model", "problem_id", "sample_index", "status"]).to_pylist()
+    u = Run(tmp_path / "ref").verdicts(["model", "problem_id", "sample_index", "status"]).to_pylist()
+    key = lambda r: (r["model"], r["problem_id"], r["sample_index"])  # noqa: E731
+    assert sorted(t, key=key) == sorted(u, key=key)
