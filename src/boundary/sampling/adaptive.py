@@ -56,7 +56,7 @@ def outcomes(run: Run, model: str, benchmark: str) -> dict[str, list[bool]]:
             by_problem.setdefault(pid, {})[i] = st == "correct"
     out = {}
     for pid, got in by_problem.items():
-        seq = []
+        seq: list[bool] = []
         while len(seq) in got:
             seq.append(got[len(seq)])
         out[pid] = seq

@@ -360,9 +360,9 @@ class ModelWork:
     have: int
     totals: dict[str, int]
     """Samples per benchmark when complete."""
-    prompts: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    prompts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Benchmark -> problem id -> its prompt (rendered when first asked for)."""
-    images: dict[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    images: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """Benchmark -> problem id -> its images' paths in the run."""
 
     def stored(self) -> dict[str, int]:
