@@ -254,3 +254,25 @@ def test_killed_adaptive_run_resumes_to_the_same_store(tmp_path, table, at):
     u = Run(tmp_path / "ref").verdicts(["model", "problem_id", "sample_index", "status"]).to_pylist()
     key = lambda r: (r["model"], r["problem_id"], r["sample_index"])  # noqa: E731
     assert sorted(t, key=key) == sorted(u, key=key)
+
+
+def test_cli_adaptive_flag_takes_the_default_plan(tmp_path):
+    spec = write_spec(tmp_path / "spec.yaml", spec_dict(n=16, adaptive=False))
+    r = subprocess.run([sys.executable, "-m", "boundary.cli", "sample", str(spec), "--run", str(tmp_path / "run"),
+                        "--adaptive"], env=_env(), cwd=str(ROOT), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    run = Run(tmp_path / "run")
+    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == {"initial": 4, "until_correct": 1, "batch": 4}
+    assert drawn(tmp_path / "run")[("base", "60")] == 4
+    r = subprocess.run([sys.executable, "-m", "boundary.cli", "sample", str(spec), "--run", str(tmp_path / "ray"),
+                        "--adaptive", "--executor", "ray"], env=_env(), cwd=str(ROOT), capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 2 and "local executor only" in r.stdout + r.stderr
+
+
+def test_ray_executor_refuses_an_adaptive_plan():
+    from boundary.executors.ray import _refuse_adaptive
+    plan = parse_spec(spec_dict()).sampling_plan()
+    with pytest.raises(BoundaryError, match="local executor only"):
+        _refuse_adaptive(plan)
+    _refuse_adaptive(parse_spec(spec_dict(adaptive=False)).sampling_plan())

@@ -169,10 +169,14 @@ def _sample_bar():
 
 
 def _load_spec_and_run(spec_path: Path, run_dir: Path | None, executor: str | None = None,
-                       address: str | None = None):
+                       address: str | None = None, adaptive: bool = False):
     from boundary.pipeline import default_run_dir
-    from boundary.spec import ExecutorSpec, load_spec, parse_block
+    from boundary.spec import ExecutorSpec, SamplingSpec, load_spec, parse_block
     spec = load_spec(spec_path)
+    if adaptive and spec.sampling.adaptive is False:     # --adaptive: the default plan (a spec's own plan is kept)
+        block = {**spec.sampling.model_dump(), "adaptive": True}
+        spec = spec.model_copy(update={"sampling": parse_block(SamplingSpec, block, where="the command line",
+                                                               prefix="sampling")})
     if executor is not None or address is not None:     # the command line overrides the spec's executor block
         block = spec.executor.model_dump()
         block.update({k: v for k, v in (("kind", executor), ("address", address)) if v is not None})
@@ -184,6 +188,8 @@ def _load_spec_and_run(spec_path: Path, run_dir: Path | None, executor: str | No
 _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the spec's `run`, else runs/<spec name>).")
 _EXECUTOR = typer.Option(None, "--executor", help="Where sampling and verification run: local or ray "
                          "(default: the spec's executor block, else local).")
+_ADAPTIVE = typer.Option(False, "--adaptive", help="Sample adaptively with the default plan (sampling.adaptive: "
+                         "true; a plan in the spec is kept): docs/adaptive.md. Local executor only.")
 _ADDRESS = typer.Option(None, "--address", help="Ray cluster address: auto, ray://host:10001 or host:6379 "
                         "(default: the spec's; none starts Ray on this machine).")
 
@@ -191,15 +197,15 @@ _ADDRESS = typer.Option(None, "--address", help="Ray cluster address: auto, ray:
 @app.command()
 def run(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR,
         no_report: bool = typer.Option(False, "--no-report", help="Stop after the analysis."),
-        executor: str | None = _EXECUTOR, address: str | None = _ADDRESS):
+        executor: str | None = _EXECUTOR, address: str | None = _ADDRESS, adaptive: bool = _ADAPTIVE):
     """Sample → verify → analyze → report. Run it again at any time to resume."""
-    run_command(spec, run_dir, no_report=no_report, executor=executor, address=address)
+    run_command(spec, run_dir, no_report=no_report, executor=executor, address=address, adaptive=adaptive)
 
 
 def run_command(spec: Path, run_dir: Path | None, *, no_report: bool, executor: str | None = None,
-                address: str | None = None) -> None:
+                address: str | None = None, adaptive: bool = False) -> None:
     from boundary.pipeline import run_spec
-    s, rd = _load_spec_and_run(spec, run_dir, executor, address)
+    s, rd = _load_spec_and_run(spec, run_dir, executor, address, adaptive)
     err.print(f"run directory: [bold]{rd}[/]")
     bar, update = _sample_bar()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -223,11 +229,12 @@ def run_command(spec: Path, run_dir: Path | None, *, no_report: bool, executor: 
 
 @app.command()
 def sample(spec: Path = typer.Argument(..., help="Experiment spec (YAML)."), run_dir: Path | None = _RUNDIR,
-           executor: str | None = _EXECUTOR, address: str | None = _ADDRESS):
-    """Only the sampling stage: draw every missing sample of the spec (resumable)."""
+           executor: str | None = _EXECUTOR, address: str | None = _ADDRESS, adaptive: bool = _ADAPTIVE):
+    """Only the sampling stage: draw every missing sample of the spec (resumable). An adaptive plan
+    verifies each round too (its decisions read verdicts)."""
     from boundary.executors import make_executor
     from boundary.pipeline import sample_spec
-    s, rd = _load_spec_and_run(spec, run_dir, executor, address)
+    s, rd = _load_spec_and_run(spec, run_dir, executor, address, adaptive)
     err.print(f"run directory: [bold]{rd}[/]")
     bar, update = _sample_bar()
     ex = make_executor(s.executor.to_config())

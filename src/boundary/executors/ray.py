@@ -292,6 +292,7 @@ class RayExecutor:
         shard is graded by a verification task as soon as its unit reports, while the other units
         are still drawn (pipelined); :meth:`sample_and_verify` then grades only what is left.
         """
+        _refuse_adaptive(plan)
         with run.lock("sample (ray)"):
             return self._sample(run, plan, progress, verify, verify_progress)
 
@@ -370,6 +371,7 @@ class RayExecutor:
         """The sample and verify stages with verification pipelined behind sampling: each shard is
         graded as its unit lands; then whatever else has no verdicts (earlier runs' shards) is graded.
         When a unit fails for good, the shards that did land are still graded before the error is raised."""
+        _refuse_adaptive(plan)
         configs = dict(configs or {})
         with run.lock("sample + verify (ray)"):
             return self._sample_and_verify(run, plan, configs, progress, verify_progress)
@@ -509,3 +511,10 @@ def _short(e: BaseException) -> str:
 
 
 __all__ = ["RayExecutor", "UnitFailure"]
+
+
+def _refuse_adaptive(plan: SamplingPlan) -> None:
+    """The Ray executor does not plan adaptive rounds yet (docs/adaptive.md): refused, not drawn as fixed n."""
+    if plan.adaptive is not None:
+        raise BoundaryError("sampling.adaptive runs on the local executor only for now; the Ray executor does "
+                            "not plan rounds yet. Drop `executor: ray` (or `adaptive`).")
