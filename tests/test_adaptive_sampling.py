@@ -24,7 +24,8 @@ from boundary import Run
 from boundary.errors import BoundaryError, InputError, StoreError
 from boundary.pipeline import sample_spec, sample_verify_spec
 from boundary.sampling.adaptive import outcomes
-from boundary.sampling.plan import AdaptivePlan
+from boundary.adaptive_plan import AdaptivePlan
+from boundary.sampling.plan import adaptive_from_record, adaptive_plan, adaptive_record
 from boundary.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ RATES = {"60": 1.0, "61": 0.0, "62": 0.5, "63": 0.15, "64": 0.8, "65": 0.03}
 
 def spec_dict(n=32, chunk=4, adaptive=None, limit=6, models=("base", "rl"), delay=0.0, **extra):
     if adaptive is None:
-        adaptive = {"initial": 8, "until_correct": 4, "batch": 4}
+        adaptive = {"initial": 8, "successes": 4, "batch": 4}
     args = {"p": RATES, "answers": ANSWERS}
     if delay:
         args["delay_s"] = delay
@@ -69,27 +70,24 @@ def run_adaptive(d, run_dir):
 
 
 # ------------------------------------------------------------------------------------------- the plan
-def test_plan_check_times_and_stopping_points():
-    p = AdaptivePlan(initial=8, until_correct=4, batch=4)
-    assert p.check_times(20) == (8, 12, 16, 20) and p.check_times(18) == (8, 12, 16, 18) and p.check_times(8) == (8,)
-    assert p.stopping_point(20, [True] * 8) == (True, 8, 8)
-    assert p.stopping_point(20, [True] * 3 + [False] * 5) == (False, 12, 3)          # needs samples up to 12
-    assert p.stopping_point(20, [True] * 3 + [False] * 8 + [True]) == (True, 12, 4)
-    assert p.stopping_point(20, [False] * 20) == (True, 20, 0)                        # the cap
-    assert p.stopping_point(20, [False] * 16 + [True] * 4) == (True, 20, 4)
-    assert p.stopping_point(20, [True] * 4 + [False] * 16) == (True, 8, 4)            # later samples not read
-    assert AdaptivePlan.from_record(p.record()) == p and AdaptivePlan.from_record(None) is None
-    assert AdaptivePlan.defaults(1024, 64) == AdaptivePlan(64, 64, 64)
-    assert AdaptivePlan.defaults(128, 64) == AdaptivePlan(64, 8, 64)
-    with pytest.raises(ValueError, match="until_correct=9 must be <= initial=8"):
-        AdaptivePlan(8, 9, 4)
+def test_the_stage_plan_defaults_chunks_and_record():
+    assert adaptive_plan(1024, 64) == AdaptivePlan(initial=64, successes=64, batch=64, cap=1024)
+    assert adaptive_plan(128, 64) == AdaptivePlan(initial=64, successes=8, batch=64, cap=128)
+    assert adaptive_plan(32, 4, schedule="doubling") == AdaptivePlan(4, 2, None, 32, "doubling")
+    p = adaptive_plan(20, 4, initial=8, successes=4)
+    assert p.check_times == (8, 12, 16, 20)
+    assert adaptive_record(p) == {"initial": 8, "successes": 4, "batch": 4, "schedule": "fixed"}
+    assert adaptive_from_record(adaptive_record(p), 20) == p and adaptive_from_record(None, 20) is None
+    with pytest.raises(InputError, match="initial=6 must be a multiple of chunk_size=4"):
+        adaptive_plan(20, 4, initial=6, successes=2)
 
 
 @pytest.mark.parametrize("adaptive, message", [
     ({"initial": 6}, "initial=6 must be a multiple of chunk_size=4"),
     ({"batch": 6}, "batch=6 must be a multiple of chunk_size=4"),
-    ({"initial": 40}, "initial=40 exceeds n=32"),
-    ({"initial": 8, "until_correct": 12}, "until_correct=12 must be <= initial=8"),
+    ({"initial": 40}, "initial=40 must be in 1..cap=32"),
+    ({"schedule": "doubling", "batch": 8}, "no meaning with schedule 'doubling'"),
+    ({"initial": 8, "successes": 12}, "successes=12 must be in 1..initial=8"),
     ({"initial": 0}, "greater than 0"),
     ({"start": 8}, "start"),
 ])
@@ -102,10 +100,10 @@ def test_spec_records_the_resolved_plan_in_params_and_fingerprint():
     fixed = parse_spec(spec_dict(adaptive=False))
     default = parse_spec(spec_dict(adaptive=True))
     assert "adaptive" not in fixed.sampling.record()
-    assert default.sampling.record()["adaptive"] == {"initial": 4, "until_correct": 2, "batch": 4}
-    assert default.sampling_plan().adaptive == AdaptivePlan(4, 2, 4)
+    assert default.sampling.record()["adaptive"] == {"initial": 4, "successes": 2, "batch": 4, "schedule": "fixed"}
+    assert default.sampling_plan().adaptive == AdaptivePlan(4, 2, 4, 32)
     fps = {parse_spec(spec_dict(adaptive=a)).sampling.fingerprint()
-           for a in (False, True, {"initial": 8, "until_correct": 4}, {"initial": 8, "until_correct": 4, "batch": 8})}
+           for a in (False, True, {"initial": 8, "successes": 4}, {"initial": 8, "successes": 4, "batch": 8})}
     assert len(fps) == 4
     with pytest.raises(InputError, match="local executor only"):
         parse_spec(spec_dict(adaptive=True, executor={"kind": "ray"}))
@@ -121,15 +119,16 @@ def test_easy_problems_stop_after_m_unsolved_ones_get_n(tmp_path):
     assert s.new_samples == sum(got.values()) < 2 * 6 * 32
     assert v.verified == s.new_samples
     run = Run(tmp_path / "a")
-    plan = AdaptivePlan(8, 4, 4)
-    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == plan.record()
-    assert AdaptivePlan.from_record(run.sampling_record("rl").params.get("adaptive")) == plan
+    plan = AdaptivePlan(8, 4, 4, 32)
+    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == adaptive_record(plan)
+    rec = run.sampling_record("rl")
+    assert adaptive_from_record(rec.params.get("adaptive"), rec.n) == plan
     # every pair's stored samples end exactly at the stopping point its verdicts give
     for m in ("base", "rl"):
         seqs = outcomes(run, m, "aime24")
         for pid in RATES:
-            stopped, t, s_ = plan.stopping_point(32, seqs[pid])
-            assert stopped and t == got[(m, pid)] == len(seqs[pid])
+            t, s_ = plan.stopping_point(seqs[pid])
+            assert t == got[(m, pid)] == len(seqs[pid])
             assert s_ >= 4 or t == 32
     counts = {(r["model"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts().to_pylist()}
     assert counts[("base", "60")] == (8, 8) and counts[("base", "61")] == (32, 0)
@@ -147,10 +146,19 @@ def test_adaptive_samples_are_the_fixed_runs_samples(tmp_path):
         assert {i for (mm, p, i) in a if (mm, p) == (m, pid)} == set(range(t))
 
 
+def test_doubling_schedule(tmp_path):
+    run_adaptive(spec_dict(adaptive={"initial": 4, "successes": 2, "schedule": "doubling"}), tmp_path / "a")
+    got = drawn(tmp_path / "a")                              # checks at 4, 8, 16, 32
+    assert got[("base", "60")] == 4 and got[("base", "61")] == 32 and set(got.values()) <= {4, 8, 16, 32}
+    sample_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "f")
+    f = samples(tmp_path / "f")
+    assert all(f[k] == v for k, v in samples(tmp_path / "a").items())
+
+
 def test_another_plan_for_a_model_with_samples_is_refused(tmp_path):
     run_adaptive(spec_dict(), tmp_path / "a")
     with pytest.raises(StoreError, match="adaptive: stored"):
-        run_adaptive(spec_dict(adaptive={"initial": 8, "until_correct": 2, "batch": 4}), tmp_path / "a")
+        run_adaptive(spec_dict(adaptive={"initial": 8, "successes": 2, "batch": 4}), tmp_path / "a")
     with pytest.raises(StoreError, match="adaptive: stored"):
         sample_verify_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "a")
     sample_spec(parse_spec(spec_dict(adaptive=False)), tmp_path / "f")
@@ -170,7 +178,7 @@ def test_library_plan_mismatch_is_refused_and_fixed_stage_refuses_adaptive(tmp_p
     plan = parse_spec(spec_dict()).sampling_plan()
     with pytest.raises(BoundaryError, match="verifies each batch"):
         sample_run(plan, tmp_path / "a")
-    other = dataclasses.replace(plan, adaptive=AdaptivePlan(8, 2, 4))   # a library plan: same fingerprint
+    other = dataclasses.replace(plan, adaptive=AdaptivePlan(8, 2, 4, 32))   # a library plan: same fingerprint
     with pytest.raises(StoreError, match="mix two sampling plans"):
         sample_adaptive(other, tmp_path / "a", verify=lambda run: None)
 
@@ -262,7 +270,8 @@ def test_cli_adaptive_flag_takes_the_default_plan(tmp_path):
                         "--adaptive"], env=_env(), cwd=str(ROOT), capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     run = Run(tmp_path / "run")
-    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == {"initial": 4, "until_correct": 1, "batch": 4}
+    assert run.manifest["sampling"]["base"]["params"]["adaptive"] == {"initial": 4, "successes": 1, "batch": 4,
+                                                                    "schedule": "fixed"}
     assert drawn(tmp_path / "run")[("base", "60")] == 4
     r = subprocess.run([sys.executable, "-m", "boundary.cli", "sample", str(spec), "--run", str(tmp_path / "ray"),
                         "--adaptive", "--executor", "ray"], env=_env(), cwd=str(ROOT), capture_output=True,

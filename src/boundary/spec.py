@@ -45,7 +45,8 @@ from boundary.verify.visual import VisualVerifyConfig
 
 if TYPE_CHECKING:
     from boundary.judge.cot import JudgeConfig
-    from boundary.sampling.plan import AdaptivePlan, EngineConfig, SamplingPlan
+    from boundary.adaptive_plan import AdaptivePlan
+    from boundary.sampling.plan import EngineConfig, SamplingPlan
 
 
 
@@ -124,11 +125,13 @@ class BenchmarkSpec(_Strict):
 
 class AdaptiveSpec(_Strict):
     initial: int | None = Field(None, gt=0, description="m: samples every problem gets first (a multiple of "
-                                "chunk_size, or n; default: until_correct rounded up to a chunk).")
-    until_correct: int | None = Field(None, gt=0, description="r: a problem stops once at least this many of its "
-                                      "samples are correct (default: n/16).")
-    batch: int | None = Field(None, gt=0, description="b: samples drawn between two checks (a multiple of "
-                              "chunk_size; default: chunk_size).")
+                                "chunk_size, or n; default: successes rounded up to a chunk).")
+    successes: int | None = Field(None, gt=0, description="r: a problem stops at a check once at least this many "
+                                  "of its samples are correct (default: n/16).")
+    batch: int | None = Field(None, gt=0, description="b: samples drawn between two checks with schedule fixed "
+                              "(a multiple of chunk_size; default: chunk_size).")
+    schedule: Literal["fixed", "doubling"] = Field("fixed", description="Check times: fixed (m, m+b, ..., n) or "
+                                                   "doubling (m, 2m, 4m, ..., n).")
 
 
 class SamplingSpec(_Strict):
@@ -144,7 +147,7 @@ class SamplingSpec(_Strict):
     chunks_per_shard: int | None = Field(None, gt=0, description="Chunks per engine call and per stored "
                                          "shard (default: ~1024 samples); a crash loses at most one shard.")
     adaptive: bool | AdaptiveSpec = Field(False, description="Sequential sampling (docs/adaptive.md): true for "
-                                          "the defaults, or {initial, until_correct, batch}; n is the cap.")
+                                          "the defaults, or {initial, successes, batch, schedule}; n is the cap.")
 
     @model_validator(mode="after")
     def _chunks(self):
@@ -155,15 +158,13 @@ class SamplingSpec(_Strict):
         return self
 
     def adaptive_plan(self) -> AdaptivePlan | None:
-        """The sequential plan with its defaults filled in (None when sampling is not adaptive)."""
-        from boundary.sampling.plan import AdaptivePlan
+        """The sequential plan with its defaults filled in and cap n (None when sampling is not adaptive)."""
+        from boundary.sampling.plan import adaptive_plan
         a = self.adaptive
         if a is False:
             return None
         given = a.model_dump() if isinstance(a, AdaptiveSpec) else {}
-        plan = AdaptivePlan.defaults(self.n, self.chunk_size, **given)
-        plan.validate(self.n, self.chunk_size)
-        return plan
+        return adaptive_plan(self.n, self.chunk_size, **given)
 
     def record(self) -> dict[str, Any]:
         """The parameters as the manifest records them (``sampling.<model>.params``): all but n and the
@@ -171,7 +172,8 @@ class SamplingSpec(_Strict):
         d = self.model_dump(exclude={"n", "chunks_per_shard", "adaptive"})
         plan = self.adaptive_plan()
         if plan is not None:
-            d["adaptive"] = plan.record()
+            from boundary.sampling.plan import adaptive_record
+            d["adaptive"] = adaptive_record(plan)
         return d
 
     def fingerprint(self) -> str:

@@ -1,8 +1,9 @@
 """The adaptive sample stage: a sequential plan per (model, problem), sampling and verification interleaved.
 
-Every pair gets the plan's first m samples; at each check time (:meth:`AdaptivePlan.check_times`:
-m, m + b, ..., n) a pair whose stored verdicts count at least r correct among its samples so far
-stops, the others draw the next b samples, up to the cap n (docs/adaptive.md).
+Every pair gets the plan's first m samples; at each check time (:attr:`AdaptivePlan.check_times`:
+m, m + b, ..., n, or m, 2m, 4m, ..., n) a pair whose stored verdicts count at least r correct among
+its samples so far stops, the others draw on to the next check time, up to the cap n
+(:mod:`boundary.adaptive_plan`, docs/adaptive.md).
 
 One round per check interval, per model and benchmark:
 
@@ -20,7 +21,8 @@ verifies whatever was stored without verdicts, then every round is replanned fro
 the same active pairs, the same chunks, the same unit names — and only missing units are drawn.
 Nothing is recorded per pair beyond samples and verdicts: a pair's stopping point (t, s) is
 :meth:`AdaptivePlan.stopping_point` of its verdicts in sample order. The plan itself is recorded
-in the model's sampling record (``sampling.<model>.params.adaptive``).
+in the model's sampling record (``sampling.<model>.params.adaptive``, its cap the record's ``n``:
+:func:`boundary.sampling.plan.adaptive_from_record`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import pyarrow.compute as pc
 
 from boundary.errors import StoreError
 from boundary.sampling.backends import Backend, create_backend
-from boundary.sampling.plan import AdaptivePlan, SamplingPlan
+from boundary.adaptive_plan import AdaptivePlan
+from boundary.sampling.plan import SamplingPlan
 from boundary.sampling.seeds import derive_seed
 from boundary.sampling.stage import (ModelWork, Progress, SampleSummary, WorkUnit, default_unit_chunks, note_unit,
                                      prepare, record_model, run_unit)
@@ -63,11 +66,21 @@ def outcomes(run: Run, model: str, benchmark: str) -> dict[str, list[bool]]:
     return out
 
 
-def stopping_points(run: Run, plan: AdaptivePlan, n: int, model: str, benchmark: str,
-                    problems: Sequence[str]) -> dict[str, tuple[bool, int, int]]:
-    """(stopped, t, s) per problem from its stored verdicts (:meth:`AdaptivePlan.stopping_point`)."""
+def active_at(run: Run, plan: AdaptivePlan, start: int, model: str, benchmark: str,
+              problems: Sequence[str]) -> list[str]:
+    """The problems that draw on past the check time ``start``: their stored verdicts of the first
+    ``start`` samples do not stop the plan (:meth:`AdaptivePlan.stopping_point`). Refused when a
+    problem has verdicts for fewer samples and has not stopped (its decision is not yet known)."""
     got = outcomes(run, model, benchmark)
-    return {p: plan.stopping_point(n, got.get(p, [])) for p in problems}
+    active = []
+    for pid in problems:
+        seq = got.get(pid, [])[:start]
+        if plan.stopping_point(seq) is None:
+            if len(seq) < start:
+                raise StoreError(f"{run.path}: problem {pid!r} of {benchmark!r} (model {model!r}) has verdicts "
+                                 f"for {len(seq)} of its first {start} samples; verify the run, then sample again.")
+            active.append(pid)
+    return active
 
 
 def round_units(plan: SamplingPlan, model: str, benchmark: str, active: Sequence[str], start: int, end: int,
@@ -148,19 +161,8 @@ def _sample_model(plan: SamplingPlan, ap: AdaptivePlan, run: Run, w: ModelWork, 
             ids = [p.id for p in problems]
             done = before[(model.name, bench)]
             start = 0
-            for end in ap.check_times(plan.n):
-                if start == 0:
-                    active = ids
-                else:
-                    # each pair's stopping point with the cap at `start` (a check time): stopped before
-                    # `start`, or checked at `start`, where fewer than r correct means it draws on
-                    points = stopping_points(run, ap, start, model.name, bench, ids)
-                    for pid in ids:
-                        if not points[pid][0]:
-                            raise StoreError(f"{run.path}: problem {pid!r} of {bench!r} (model {model.name!r}) "
-                                             f"has verdicts for fewer than its first {start} samples; verify the "
-                                             "run, then sample again.")
-                    active = [pid for pid in ids if _continues(ap, start, points[pid])]
+            for end in ap.check_times:
+                active = ids if start == 0 else active_at(run, ap, start, model.name, bench, ids)
                 if not active:
                     break
                 stored = run.stored_chunks("samples", model.name, bench, chunk_size=plan.chunk_size, n=plan.n,
@@ -186,9 +188,3 @@ def _sample_model(plan: SamplingPlan, ap: AdaptivePlan, run: Run, w: ModelWork, 
         if engine is not None and given is None:
             engine.close()
     return new
-
-
-def _continues(ap: AdaptivePlan, start: int, point: tuple[bool, int, int]) -> bool:
-    """Whether a pair checked at ``start`` (its stopping point computed with the cap at ``start``) draws on."""
-    _, t, s = point
-    return t == start and s < ap.until_correct

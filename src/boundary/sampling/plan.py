@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from boundary.adaptive_plan import AdaptivePlan, Schedule
+from boundary.errors import InputError
 from boundary.sampling.types import SamplingParams
 from boundary.tasks import Problem
 
@@ -88,85 +90,46 @@ class ModelPlan:
                    image_placeholder)
 
 
-@dataclass(frozen=True)
-class AdaptivePlan:
-    """The sequential plan of adaptive sampling, the same for every (model, problem) pair (docs/adaptive.md).
+def adaptive_plan(n: int, chunk_size: int, *, initial: int | None = None, successes: int | None = None,
+                  batch: int | None = None, schedule: Schedule = "fixed") -> AdaptivePlan:
+    """The sample stage's adaptive plan with the cap n, its defaults filled in (``adaptive: true``;
+    docs/adaptive.md): r = n/16 (at least 1), m = r rounded up to a multiple of the chunk size (at most
+    n), b = the chunk size (``schedule: fixed``; none for ``doubling``). Checked against the chunks
+    (:func:`check_chunks`)."""
+    r = successes if successes is not None else max(1, n // 16)
+    m = initial if initial is not None else min(n, -(-r // chunk_size) * chunk_size)
+    if successes is None:
+        r = min(r, m)
+    b = (batch if batch is not None else chunk_size) if schedule == "fixed" else batch
+    plan = AdaptivePlan(initial=m, successes=r, batch=b, cap=n, schedule=schedule)
+    check_chunks(plan, chunk_size)
+    return plan
 
-    Each pair gets ``initial`` samples (m); at each check time it stops when at least
-    ``until_correct`` (r) of its samples so far are correct, otherwise it draws ``batch`` (b) more,
-    up to the cap n. The check times are m, m + b, m + 2b, ... and n (:meth:`check_times`); a pair
-    that never reaches r correct gets all n samples. Decisions read only the pair's own verdicts, in
-    sample order, so the stopping point (t, s) of a pair is a function of its stored verdicts:
-    :meth:`stopping_point`. The analysis side (the sequential estimator) reads the plan back from
-    the run with :meth:`from_record` (``manifest["sampling"][model]["params"]["adaptive"]``).
-    """
 
-    initial: int
-    """m: samples every pair gets first (a multiple of the chunk size, or n)."""
-    until_correct: int
-    """r: a pair stops at a check time once it has at least this many correct samples (1 <= r <= m)."""
-    batch: int
-    """b: samples drawn between two check times (a multiple of the chunk size)."""
+def check_chunks(plan: AdaptivePlan, chunk_size: int) -> None:
+    """Refuse a plan whose check times do not fall on chunk boundaries (the cap n aside): a batch is
+    whole chunks, so every sample keeps the seed of its chunk as in a fixed-n run."""
+    if plan.initial % chunk_size and plan.initial != plan.cap:
+        raise InputError(f"adaptive: initial={plan.initial} must be a multiple of chunk_size={chunk_size} (or n): "
+                         "every check time falls on a chunk boundary, so samples keep their seeds.")
+    if plan.schedule == "fixed" and plan.batch is not None and plan.batch % chunk_size:
+        raise InputError(f"adaptive: batch={plan.batch} must be a multiple of chunk_size={chunk_size}.")
 
-    def __post_init__(self) -> None:
-        if self.initial < 1 or self.batch < 1 or self.until_correct < 1:
-            raise ValueError(f"adaptive: initial, until_correct and batch must be >= 1, got {self.record()}.")
-        if self.until_correct > self.initial:
-            raise ValueError(f"adaptive: until_correct={self.until_correct} must be <= initial={self.initial} "
-                             "(a pair must be able to stop at its first check).")
 
-    def check_times(self, n: int) -> tuple[int, ...]:
-        """The sample counts at which a pair's verdicts are checked, for the cap n: m, m + b, ..., n."""
-        if n < self.initial:
-            raise ValueError(f"adaptive: initial={self.initial} exceeds n={n}.")
-        return (*range(self.initial, n, self.batch), n)
+def adaptive_record(plan: AdaptivePlan) -> dict[str, Any]:
+    """The plan as the manifest records it (``sampling.<model>.params.adaptive``); its cap is the
+    record's ``n``, which may rise (raising n continues the plan)."""
+    return {"initial": plan.initial, "successes": plan.successes, "batch": plan.batch, "schedule": plan.schedule}
 
-    def stopping_point(self, n: int, outcomes: Sequence[bool]) -> tuple[bool, int, int]:
-        """Walk the check times over one pair's outcomes (correct or not, by sample index from 0):
-        ``(True, t, s)`` when the plan stops at check t with s correct among the first t samples;
-        ``(False, t, s)`` when it needs samples up to t (the next check time past what is there)
-        and s correct among those it has checked."""
-        s = prev = 0
-        for t in self.check_times(n):
-            if len(outcomes) < t:
-                return False, t, s
-            s += sum(1 for x in outcomes[prev:t] if x)
-            prev = t
-            if s >= self.until_correct or t == n:
-                return True, t, s
-        raise AssertionError("unreachable: the last check time is n")
 
-    def validate(self, n: int, chunk_size: int) -> None:
-        """Refuse a plan the chunks cannot draw: m a multiple of the chunk size (or n), b a multiple of it, m <= n."""
-        if self.initial > n:
-            raise ValueError(f"adaptive: initial={self.initial} exceeds n={n}.")
-        if self.initial % chunk_size and self.initial != n:
-            raise ValueError(f"adaptive: initial={self.initial} must be a multiple of chunk_size={chunk_size} "
-                             "(or n): every check time falls on a chunk boundary, so samples keep their seeds.")
-        if self.batch % chunk_size:
-            raise ValueError(f"adaptive: batch={self.batch} must be a multiple of chunk_size={chunk_size}.")
-
-    def record(self) -> dict[str, int]:
-        """As the manifest records it (``sampling.<model>.params.adaptive``)."""
-        return {"initial": self.initial, "until_correct": self.until_correct, "batch": self.batch}
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any] | None) -> AdaptivePlan | None:
-        """The plan a model's samples were drawn with, from its manifest record (None: fixed n)."""
-        if not record:
-            return None
-        return cls(int(record["initial"]), int(record["until_correct"]), int(record["batch"]))
-
-    @classmethod
-    def defaults(cls, n: int, chunk_size: int, *, initial: int | None = None, until_correct: int | None = None,
-                 batch: int | None = None) -> AdaptivePlan:
-        """``adaptive: true`` (docs/adaptive.md, §3.4 of the design): r = n/16 (at least 1), m = r rounded up
-        to a multiple of the chunk size (at most n), b = the chunk size; any of them may be given."""
-        r = until_correct if until_correct is not None else max(1, n // 16)
-        m = initial if initial is not None else min(n, -(-max(r, 1) // chunk_size) * chunk_size)
-        if until_correct is None:
-            r = min(r, m)
-        return cls(m, r, batch if batch is not None else chunk_size)
+def adaptive_from_record(record: Mapping[str, Any] | None, n: int) -> AdaptivePlan | None:
+    """The plan a model's samples were drawn with, from its sampling record: ``params.get("adaptive")``
+    and the record's ``n`` (None: fixed n). For the estimator of a run."""
+    if not record:
+        return None
+    return AdaptivePlan(initial=int(record["initial"]), successes=int(record["successes"]),
+                        batch=None if record.get("batch") is None else int(record["batch"]), cap=n,
+                        schedule=record.get("schedule", "fixed"))
 
 
 @dataclass(frozen=True)
@@ -181,17 +144,20 @@ class SamplingPlan:
     """Benchmark name → its problems (already loaded)."""
     chunks_per_shard: int | None = None
     adaptive: AdaptivePlan | None = None
-    """The sequential plan (None: every problem gets n samples). The sample stage then needs a verify
-    callback (:func:`boundary.sampling.adaptive.sample_adaptive`)."""
+    """The sequential plan, with cap n (None: every problem gets n samples); :func:`adaptive_plan` builds
+    one. The sample stage then needs a verify callback (:func:`boundary.sampling.adaptive.sample_adaptive`)."""
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.chunk_size < 1:
             raise ValueError(f"n and chunk_size must be >= 1, got n={self.n}, chunk_size={self.chunk_size}.")
         if self.adaptive is not None:
-            self.adaptive.validate(self.n, self.chunk_size)
+            if self.adaptive.cap != self.n:
+                raise ValueError(f"the adaptive plan's cap ({self.adaptive.cap}) must be the plan's n ({self.n}).")
+            check_chunks(self.adaptive, self.chunk_size)
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise ValueError(f"model names must be unique in a plan, got {names}.")
 
 
-__all__ = ["AdaptivePlan", "EngineConfig", "ModelPlan", "SamplingPlan"]
+__all__ = ["EngineConfig", "ModelPlan", "SamplingPlan", "adaptive_from_record", "adaptive_plan", "adaptive_record",
+           "check_chunks"]

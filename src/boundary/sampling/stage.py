@@ -40,7 +40,7 @@ from boundary.sampling.images import (check_engine_takes_images, fingerprint_wit
                                      prompt_with_images, store_images)
 from boundary.sampling.seeds import chunk_seeds, derive_seed
 from boundary.sampling.types import ChunkRequest, Completion, SamplingParams
-from boundary.sampling.plan import ModelPlan, SamplingPlan
+from boundary.sampling.plan import ModelPlan, SamplingPlan, adaptive_record
 from boundary.store import Run, ShardIndex, StoredChunks, unit_name
 from boundary.tasks import get_kind, kind_name
 
@@ -137,7 +137,7 @@ def check_sampling_compatible(run: Run, plan: SamplingPlan, model: ModelPlan, te
                          "Use a new model name or a new run directory, or restore the old parameters."
                          + _adaptive_hint(old.get("adaptive"), new.get("adaptive")))
     stored_plan = rec.params.get("adaptive")
-    want_plan = plan.adaptive.record() if plan.adaptive is not None else None
+    want_plan = adaptive_record(plan.adaptive) if plan.adaptive is not None else None
     if stored_plan != want_plan:                  # (a library plan whose params record does not carry it)
         raise StoreError(f"{run.path}: model {model.name!r} already has samples drawn with "
                          f"{_plan_words(stored_plan)}; the plan asks for {_plan_words(want_plan)}. Its samples "
@@ -526,7 +526,7 @@ def record_model(run: Run, plan: SamplingPlan, model: ModelPlan, engine_info: di
     """Record how ``model``'s samples are drawn (the driver does this, before any unit of the model runs)."""
     params = dict(model.params_record)
     if plan.adaptive is not None:              # the plan is part of the data (docs/adaptive.md)
-        params["adaptive"] = plan.adaptive.record()
+        params["adaptive"] = adaptive_record(plan.adaptive)
     run.record_sampling(model.name, {        # the store keeps the largest n recorded
         "fingerprint": model.fingerprint, "seed": plan.seed, "params": params, "n": plan.n,
         "template": {k: tinfo.get(k) for k in ("name", "kind", "fingerprint", "text", "source")},
