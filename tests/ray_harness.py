@@ -168,6 +168,8 @@ def main(scenario: str, out: Path) -> None:
                 r, v, _ = stage(out / "ray", http_spec(executor=cfg), ex)
                 result["ray_new"] = r.new_samples
                 result["nodes_sampling"] = sorted(ex.sample_stats.per_node.values())
+                result["per_node"], result["retries"] = ex.sample_stats.per_node, ex.sample_stats.retries
+                result["nodes"] = [(n["NodeID"][:8], n["Alive"], n.get("Resources", {})) for n in ray.nodes()]
                 for name, cols in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)):
                     a, b = table(out / "local", name, cols), table(out / "ray", name, cols)
                     result[f"{name}_equal"] = a == b

@@ -91,7 +91,7 @@ def test_ray_run_with_the_organisms_tiny_backend_equals_a_local_run(tmp_path):
     r = _run("tiny", tmp_path)
     assert r["samples_equal"] and r["verdicts_equal"]
     assert r["samples_rows"] == r["verdicts_rows"] == r["ray_new"] == 2 * 4 * 16
-    assert len(r["nodes_sampling"]) == 2
+    assert len(r["nodes_sampling"]) == 2, (r["per_node"], r["retries"], r["nodes"])
 
 
 @pytest.mark.vllm
@@ -101,7 +101,7 @@ def test_ray_run_through_a_real_openai_server_equals_a_local_run(tmp_path):
     r = _run("openai", tmp_path)
     assert r["samples_equal"] and r["verdicts_equal"]
     assert r["samples_rows"] == r["verdicts_rows"] == r["ray_new"] == 4 * 8
-    assert len(r["nodes_sampling"]) == 2
+    assert len(r["nodes_sampling"]) == 2, (r["per_node"], r["retries"], r["nodes"])
 
 
 def test_ray_survives_a_dying_engine_and_reports_a_unit_that_always_fails(tmp_path):
