@@ -285,3 +285,10 @@ def test_ray_executor_refuses_an_adaptive_plan():
     with pytest.raises(BoundaryError, match="local executor only"):
         _refuse_adaptive(plan)
     _refuse_adaptive(parse_spec(spec_dict(adaptive=False)).sampling_plan())
+
+
+def test_the_analysis_says_an_adaptive_run_is_read_as_fixed_counts(tmp_path):
+    from boundary.analysis import AnalysisConfig, analyze
+    run_adaptive(spec_dict(), tmp_path / "a")
+    b = analyze(Run(tmp_path / "a"), AnalysisConfig(n_boot=20)).benchmarks[0]
+    assert any("base, rl sampled adaptively" in note and "biased" in note for note in b.notes)

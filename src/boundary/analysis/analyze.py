@@ -440,6 +440,15 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
     run = run if isinstance(run, Run) else Run(run)
     result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
                             data=sample_data(run))
+    records = run.sampling_records()
+    adaptive = sorted(m for m, r in records.items() if (r.params or {}).get("adaptive"))
+    for b in result.benchmarks:
+        shown = [m for m in adaptive if m in b.models]
+        if shown:                           # say it where the curves are shown, until the estimator is wired
+            b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the curves, bands, k* and "
+                           "coverage here read each problem's stopping point (t, s) as fixed-n counts, which is "
+                           "biased; the unbiased estimator (boundary.analysis.adaptive) is not wired into the "
+                           "analyses yet.")
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,
