@@ -287,8 +287,22 @@ def test_ray_executor_refuses_an_adaptive_plan():
     _refuse_adaptive(parse_spec(spec_dict(adaptive=False)).sampling_plan())
 
 
-def test_the_analysis_says_an_adaptive_run_is_read_as_fixed_counts(tmp_path):
+def test_the_analysis_uses_the_sequential_estimator_for_an_adaptive_run(tmp_path):
+    import numpy as np
+
     from boundary.analysis import AnalysisConfig, analyze
+    from boundary.analysis.adaptive import adaptive_pass_at_k_curve
     run_adaptive(spec_dict(), tmp_path / "a")
-    b = analyze(Run(tmp_path / "a"), AnalysisConfig(n_boot=20)).benchmarks[0]
-    assert any("base, rl sampled adaptively" in note and "biased" in note for note in b.notes)
+    run = Run(tmp_path / "a")
+    b = analyze(run, AnalysisConfig(n_boot=50)).benchmarks[0]
+    assert any("base, rl sampled adaptively" in note and "unbiased sequential estimator" in note for note in b.notes)
+    plan = AdaptivePlan(8, 4, 4, 32)
+    counts = [r for r in run.counts().to_pylist() if r["model"] == "base"]
+    t = np.array([r["n"] for r in counts])
+    s = np.array([r["correct"] for r in counts])
+    ks, want = adaptive_pass_at_k_curve(plan, t, s)
+    band = b.curves["base"]
+    assert len(band.ks) == 32 and int(t.min()) < 32              # to the cap, not the smallest t
+    assert np.allclose(band.estimate, want, atol=1e-12)
+    assert band.estimate[-1] == np.mean(s > 0)                    # pass@n: the share solved
+    assert b.comparisons and len(b.comparisons[0].diff.ks) == 32

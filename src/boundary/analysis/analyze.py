@@ -36,6 +36,7 @@ from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
 from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
 from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, model_steps
 from boundary.analysis.validity import ValidityAnalysis, validity_analysis
+from boundary.adaptive_plan import AdaptivePlan
 from boundary.errors import AnalysisError
 
 TAUS = np.round(np.linspace(0.0, 1.0, 21), 4)
@@ -172,6 +173,9 @@ class SampleData:
     """Training steps recorded in the run (``Run.model_steps``)."""
     groups: dict[str, str] = field(default_factory=dict)
     """The spec entry each model was expanded from (``Run.model_groups``)."""
+    plans: dict[str, AdaptivePlan] = field(default_factory=dict)
+    """Model → the adaptive plan (``boundary.adaptive_plan.AdaptivePlan``) its samples were drawn with;
+    absent for fixed n. Its curves, bands, k* and ΔSE then use the sequential estimator."""
     chance: dict[str, dict[str, float]] = field(default_factory=dict)
     """Per-problem probability that one blind guess is right (problem metadata ``chance``, e.g. the
     model organism's Countdown): benchmark → {problem_id: p}. Gives a per-problem chance floor."""
@@ -198,18 +202,20 @@ def analyze_counts(counts: pa.Table, *, config: AnalysisConfig = AnalysisConfig(
     steps = model_steps(order, {**data.steps, **(config.steps or {})})
     benchmarks = []
     for bench in sorted(set(counts["benchmark"].to_pylist())):
-        b = _analyze_benchmark(counts, bench, order, reference, config, data.chance.get(bench))
+        b = _analyze_benchmark(counts, bench, order, reference, config, data.chance.get(bench), data.plans)
         benchmarks.append(_further(b, counts, config, data, diversity, steps))
     return Analysis(run=run, config=config, reference=reference, benchmarks=benchmarks)
 
 
-def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None) -> BenchmarkAnalysis:
+def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None, plans=None) -> BenchmarkAnalysis:
     per_model = {m: _arrays(counts, m, bench) for m in order}
     per_model = {m: d for m, d in per_model.items() if d}
     models = list(per_model)
     notes: list[str] = []
-    k_cap = min(min(n for n, _ in d.values()) for d in per_model.values())
-    if len({n for d in per_model.values() for n, _ in d.values()}) > 1:
+    plans = {m: p for m, p in (plans or {}).items() if m in per_model}
+    # an adaptive model's pass@k is defined up to its plan's cap, whatever each problem stopped at
+    k_cap = min(plans[m].cap if m in plans else min(n for n, _ in d.values()) for m, d in per_model.items())
+    if len({n for m, d in per_model.items() if m not in plans for n, _ in d.values()}) > 1:
         notes.append(f"Problems have different numbers of samples; curves stop at the smallest n = {k_cap}.")
     k_max = config.k_max or k_cap
     if k_max > k_cap:
@@ -219,7 +225,8 @@ def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None) -
     for m, d in per_model.items():
         n = np.array([v[0] for v in d.values()])
         c = np.array([v[1] for v in d.values()])
-        curves[m] = bootstrap_curve(n, c, k_max=k_max, n_boot=config.n_boot, level=config.level, seed=config.seed)
+        curves[m] = bootstrap_curve(n, c, k_max=k_max, n_boot=config.n_boot, level=config.level, seed=config.seed,
+                                    plan=plans.get(m))
         histograms[m] = accuracy_histogram(n, c)
         cover[m] = cover_at(n, c, TAUS)
     comparisons, coverages, gaps = [], [], []
@@ -240,12 +247,14 @@ def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None) -
             rc = np.array([ref[p][1] for p in common])
             on = np.array([per_model[m][p][0] for p in common])
             oc = np.array([per_model[m][p][1] for p in common])
+            pair = [plans.get(reference), plans.get(m)]
             comparisons.append(compare(rn, rc, on, oc, reference=reference, other=m, k_max=k_max,
-                                       n_boot=config.n_boot, level=config.level, seed=config.seed))
+                                       n_boot=config.n_boot, level=config.level, seed=config.seed, plans=pair))
             coverages.append(coverage(rn, rc, on, oc, k=config.k, model_a=reference, model_b=m,
                                       problem_ids=common))
             gaps.append(sampling_efficiency_gap(rn, rc, on, oc, base=reference, other=m, k_max=k_max,
-                                                n_boot=config.n_boot, level=config.level, seed=config.seed))
+                                                n_boot=config.n_boot, level=config.level, seed=config.seed,
+                                                plans=pair))
     elif len(models) > 1:
         notes.append(f"the reference model {reference} has no results on {bench}; no comparisons.")
     chance = chance_floor(config.answer_space, np.arange(1, k_max + 1)) if config.answer_space else None
@@ -438,17 +447,24 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
     extracted answers (never the sample texts)."""
     from boundary.store import Run
     run = run if isinstance(run, Run) else Run(run)
-    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
-                            data=sample_data(run))
+    from dataclasses import replace as _replace
+
+    from boundary.sampling.plan import adaptive_from_record
     records = run.sampling_records()
-    adaptive = sorted(m for m, r in records.items() if (r.params or {}).get("adaptive"))
+    plans: dict[str, AdaptivePlan] = {}
+    for m, r in records.items():
+        plan = adaptive_from_record((r.params or {}).get("adaptive"), r.n)
+        if plan is not None:
+            plans[m] = plan
+    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
+                            data=_replace(sample_data(run), plans=plans))
     for b in result.benchmarks:
-        shown = [m for m in adaptive if m in b.models]
-        if shown:                           # say it where the curves are shown, until the estimator is wired
-            b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the curves, bands, k* and "
-                           "coverage here read each problem's stopping point (t, s) as fixed-n counts, which is "
-                           "biased; the unbiased estimator (boundary.analysis.adaptive) is not wired into the "
-                           "analyses yet.")
+        shown = [m for m in sorted(plans) if m in b.models]
+        if shown:                           # what uses the sequential estimator, and what does not yet
+            b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
+                           "bands, k* and ΔSE use the unbiased sequential estimator; the histograms, the "
+                           "coverage table and the further analyses still read each problem's stopping point "
+                           "(t, s) as fixed-n counts (biased for those).")
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,

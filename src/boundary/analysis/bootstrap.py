@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from collections.abc import Sequence
+
+from boundary.adaptive_plan import AdaptivePlan
+from boundary.analysis.adaptive import adaptive_problem_curves
 from boundary.analysis.passk import problem_curves
 from boundary.errors import AnalysisError
 
@@ -103,12 +107,16 @@ def _replicate_weights(problems: int, n_boot: int, rng: np.random.Generator, chu
 
 
 def bootstrap_replicates(counts: list[tuple[np.ndarray, np.ndarray]], *, k_max: int | None = None,
-                         n_boot: int = DEFAULT_N_BOOT, seed: int = 0):
+                         n_boot: int = DEFAULT_N_BOOT, seed: int = 0,
+                         plans: Sequence[AdaptivePlan | None] | None = None):
     """Point-estimate curves and B paired replicate curves for models on the same problems.
 
     Args:
         counts: one ``(n, c)`` pair of arrays per model, aligned by problem (row i = problem i).
         k_max: largest k (default: the smallest n of any model on any problem).
+        plans: per model, the adaptive plan its samples were drawn with (None: fixed n). For such a
+            model ``(n, c)`` are the stopping points (t, s), its per-problem curves come from the
+            sequential estimator (:mod:`boundary.analysis.adaptive`), and its k reaches the plan's cap.
 
     Returns:
         ``(ks, estimates, replicates)`` with ``estimates[m]`` of shape (K,) and
@@ -122,9 +130,13 @@ def bootstrap_replicates(counts: list[tuple[np.ndarray, np.ndarray]], *, k_max: 
     problems = sizes.pop()
     if n_boot < 1:
         raise AnalysisError(f"n_boot must be >= 1, got {n_boot}.")
-    k_cap = min(int(np.min(n)) for n, _ in counts)
+    plans = list(plans) if plans is not None else [None] * len(counts)
+    if len(plans) != len(counts):
+        raise AnalysisError(f"plans: one per model ({len(counts)}), got {len(plans)}.")
+    k_cap = min(p.cap if p is not None else int(np.min(n)) for (n, _), p in zip(counts, plans))
     k_max = k_cap if k_max is None else k_max
-    prepared = [problem_curves(n, c, k_max) for n, c in counts]
+    prepared = [adaptive_problem_curves(p, n, c, k_max) if p is not None else problem_curves(n, c, k_max)
+                for (n, c), p in zip(counts, plans)]
     ks = prepared[0][2]
     estimates = []
     for curves, groups, _ in prepared:
@@ -156,16 +168,16 @@ def _first_crossing(diff: np.ndarray) -> np.ndarray:
 
 
 def bootstrap_curve(n, c, *, k_max: int | None = None, n_boot: int = DEFAULT_N_BOOT,
-                    level: float = DEFAULT_LEVEL, seed: int = 0) -> Band:
-    """Mean pass@k curve of one model with a pointwise bootstrap band."""
+                    level: float = DEFAULT_LEVEL, seed: int = 0, plan: AdaptivePlan | None = None) -> Band:
+    """Mean pass@k curve of one model with a pointwise bootstrap band (``plan``: an adaptive run's)."""
     _check_level(level)
-    ks, est, reps = bootstrap_replicates([(n, c)], k_max=k_max, n_boot=n_boot, seed=seed)
+    ks, est, reps = bootstrap_replicates([(n, c)], k_max=k_max, n_boot=n_boot, seed=seed, plans=[plan])
     return _band(ks, est[0], reps[0], level)
 
 
 def compare(ref_n, ref_c, other_n, other_c, *, reference: str = "reference", other: str = "other",
             k_max: int | None = None, n_boot: int = DEFAULT_N_BOOT, level: float = DEFAULT_LEVEL,
-            seed: int = 0) -> Comparison:
+            seed: int = 0, plans: Sequence[AdaptivePlan | None] | None = None) -> Comparison:
     """Paired comparison of two models on the same problems (arrays aligned by problem).
 
     The crossover k* is the smallest k at which the reference's pass@k is >= the other's (the
@@ -174,7 +186,7 @@ def compare(ref_n, ref_c, other_n, other_c, *, reference: str = "reference", oth
     """
     _check_level(level)
     ks, est, reps = bootstrap_replicates([(ref_n, ref_c), (other_n, other_c)], k_max=k_max,
-                                         n_boot=n_boot, seed=seed)
+                                         n_boot=n_boot, seed=seed, plans=plans)
     diff_est = est[0] - est[1]
     diff_reps = reps[0] - reps[1]
     k_max = len(ks)

@@ -30,10 +30,10 @@ class EfficiencyGap:
 
 def sampling_efficiency_gap(base_n, base_c, other_n, other_c, *, base: str = "base", other: str = "other",
                             k_max: int | None = None, n_boot: int = DEFAULT_N_BOOT,
-                            level: float = DEFAULT_LEVEL, seed: int = 0) -> EfficiencyGap:
+                            level: float = DEFAULT_LEVEL, seed: int = 0, plans=None) -> EfficiencyGap:
     """ΔSE with a paired-bootstrap interval (arrays aligned by problem)."""
     ks, est, reps = bootstrap_replicates([(base_n, base_c), (other_n, other_c)], k_max=k_max,
-                                         n_boot=n_boot, seed=seed)
+                                         n_boot=n_boot, seed=seed, plans=plans)
     k = len(ks)
     gap_reps = reps[0][:, k - 1] - reps[1][:, 0]
     alpha = (1 - level) / 2
