@@ -295,7 +295,7 @@ def test_the_analysis_uses_the_sequential_estimator_for_an_adaptive_run(tmp_path
     run_adaptive(spec_dict(), tmp_path / "a")
     run = Run(tmp_path / "a")
     b = analyze(run, AnalysisConfig(n_boot=50)).benchmarks[0]
-    assert any("base, rl sampled adaptively" in note and "unbiased sequential estimator" in note for note in b.notes)
+    assert any("base, rl sampled adaptively" in note and "sequential estimator" in note for note in b.notes)
     plan = AdaptivePlan(8, 4, 4, 32)
     counts = [r for r in run.counts().to_pylist() if r["model"] == "base"]
     t = np.array([r["n"] for r in counts])
@@ -306,3 +306,17 @@ def test_the_analysis_uses_the_sequential_estimator_for_an_adaptive_run(tmp_path
     assert np.allclose(band.estimate, want, atol=1e-12)
     assert band.estimate[-1] == np.mean(s > 0)                    # pass@n: the share solved
     assert b.comparisons and len(b.comparisons[0].diff.ks) == 32
+    from boundary.analysis.adaptive import adaptive_pass_at_1
+    from boundary.analysis.histogram import accuracy_histogram_of
+    acc = adaptive_pass_at_1(plan, t, s)
+    assert list(b.histograms["base"]) == list(accuracy_histogram_of(acc)) and b.histograms["base"].sum() == 6
+    assert b.cover["base"][0] == 1.0 and np.isclose(b.cover["base"][-1], np.mean(acc >= 1 - 1e-12))
+
+
+def test_accuracy_histogram_of_numbers_matches_the_counts_histogram():
+    import numpy as np
+
+    from boundary.analysis.histogram import accuracy_histogram, accuracy_histogram_of
+    n = np.array([10, 10, 10, 100, 7, 7, 3])
+    c = np.array([0, 1, 10, 10, 3, 6, 2])
+    assert list(accuracy_histogram_of(c / n)) == list(accuracy_histogram(n, c))

@@ -31,7 +31,8 @@ from boundary.analysis.efficiency import EfficiencyGap, sampling_efficiency_gap
 from boundary.analysis.extrapolate import (DEFAULT_EXTRAPOLATION_BOOT, Extrapolation, ExtrapolationCheck,
                                            PowerLawFit, check_extrapolation, extrapolation_ks, power_law_fit,
                                            predict_pass_at_k)
-from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram
+from boundary.analysis.adaptive import adaptive_pass_at_1
+from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram, accuracy_histogram_of
 from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
 from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
 from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, model_steps
@@ -227,8 +228,13 @@ def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None, p
         c = np.array([v[1] for v in d.values()])
         curves[m] = bootstrap_curve(n, c, k_max=k_max, n_boot=config.n_boot, level=config.level, seed=config.seed,
                                     plan=plans.get(m))
-        histograms[m] = accuracy_histogram(n, c)
-        cover[m] = cover_at(n, c, TAUS)
+        if m in plans:                      # per-problem accuracy: the unbiased pass@1 of its stopping point
+            acc = adaptive_pass_at_1(plans[m], n, c)
+            histograms[m] = accuracy_histogram_of(acc)
+            cover[m] = (acc[None, :] >= TAUS[:, None] - 1e-12).mean(axis=1)
+        else:
+            histograms[m] = accuracy_histogram(n, c)
+            cover[m] = cover_at(n, c, TAUS)
     comparisons, coverages, gaps = [], [], []
     if reference in per_model:
         ref = per_model[reference]
@@ -462,9 +468,9 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
         shown = [m for m in sorted(plans) if m in b.models]
         if shown:                           # what uses the sequential estimator, and what does not yet
             b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
-                           "bands, k* and ΔSE use the unbiased sequential estimator; the histograms, the "
-                           "coverage table and the further analyses still read each problem's stopping point "
-                           "(t, s) as fixed-n counts (biased for those).")
+                           "bands, k*, ΔSE and per-problem accuracies (histograms, cover) use the unbiased "
+                           "sequential estimator; the coverage table and the further analyses still read each "
+                           "problem's stopping point (t, s) as fixed-n counts (biased for those).")
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,

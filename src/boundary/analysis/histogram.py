@@ -28,3 +28,12 @@ def accuracy_bins(n, c) -> np.ndarray:
 def accuracy_histogram(n, c) -> np.ndarray:
     """Number of problems in each of the 12 bins (labels in ``BIN_LABELS``)."""
     return np.bincount(accuracy_bins(n, c), minlength=12)
+
+
+def accuracy_histogram_of(accuracy) -> np.ndarray:
+    """The 12-bin histogram of per-problem accuracies given as numbers in [0, 1] (an adaptive run's
+    unbiased pass@1 estimates): exactly 0 and exactly 1 in their own bins, the rest by ceil(10·acc)."""
+    acc = np.asarray(accuracy, dtype=np.float64).ravel()
+    idx = np.ceil(10 * acc - 1e-12).astype(np.int64).clip(1, 10)
+    idx = np.where(acc <= 0, 0, np.where(acc >= 1, 11, idx))
+    return np.bincount(idx, minlength=12)
