@@ -311,6 +311,12 @@ def test_the_analysis_uses_the_sequential_estimator_for_an_adaptive_run(tmp_path
     acc = adaptive_pass_at_1(plan, t, s)
     assert list(b.histograms["base"]) == list(accuracy_histogram_of(acc)) and b.histograms["base"].sum() == 6
     assert b.cover["base"][0] == 1.0 and np.isclose(b.cover["base"][-1], np.mean(acc >= 1 - 1e-12))
+    cov = b.coverages[0]                                           # at the cap: exact, solved = s > 0
+    rl = {r["problem_id"]: r["correct"] for r in run.counts().to_pylist() if r["model"] == "rl"}
+    base = {r["problem_id"]: r["correct"] for r in counts}
+    assert cov.k == 32 and cov.exact
+    assert cov.both == sum(1 for p in base if base[p] > 0 and rl[p] > 0)
+    assert cov.neither == sum(1 for p in base if base[p] == 0 and rl[p] == 0)
 
 
 def test_accuracy_histogram_of_numbers_matches_the_counts_histogram():

@@ -257,7 +257,7 @@ def _analyze_benchmark(counts, bench, order, reference, config, chance_p=None, p
             comparisons.append(compare(rn, rc, on, oc, reference=reference, other=m, k_max=k_max,
                                        n_boot=config.n_boot, level=config.level, seed=config.seed, plans=pair))
             coverages.append(coverage(rn, rc, on, oc, k=config.k, model_a=reference, model_b=m,
-                                      problem_ids=common))
+                                      problem_ids=common, plans=pair))
             gaps.append(sampling_efficiency_gap(rn, rc, on, oc, base=reference, other=m, k_max=k_max,
                                                 n_boot=config.n_boot, level=config.level, seed=config.seed,
                                                 plans=pair))
@@ -285,6 +285,14 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     per_model = {m: _arrays(counts, m, b.benchmark) for m in b.models}
     skipped: list[Skipped] = []
     level, k_max = config.level, int(next(iter(b.curves.values())).ks[-1])
+    # adaptively sampled models: these analyses assume n fixed in advance (docs/adaptive.md)
+    adaptive = sorted(set(data.plans) & set(b.models))
+    why = "sampled adaptively, and this analysis assumes n samples of every problem fixed in advance " \
+          "(the sequential likelihood is not implemented; docs/adaptive.md)"
+    for m in adaptive:
+        per_model.pop(m, None)
+        for what in ("pass@k beyond the sampled n", "budget matching"):
+            skipped.append(Skipped(f"{what} of {m}", why))
     # -- pass@k beyond n
     extrapolations, checks, laws = [], [], {}
     if not config.extrapolate:
@@ -319,6 +327,9 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     # -- support dynamics (same pairs and k as the coverage split)
     support = []
     for cov in b.coverages:
+        if cov.model_a in adaptive or cov.model_b in adaptive:
+            skipped.append(Skipped(f"support dynamics of {cov.model_a} vs {cov.model_b}", why))
+            continue
         ref, oth = per_model[cov.model_a], per_model[cov.model_b]
         common = sorted(set(ref) & set(oth))
         support.append(support_dynamics([ref[p][0] for p in common], [ref[p][1] for p in common],
@@ -468,9 +479,10 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
         shown = [m for m in sorted(plans) if m in b.models]
         if shown:                           # what uses the sequential estimator, and what does not yet
             b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
-                           "bands, k*, ΔSE and per-problem accuracies (histograms, cover) use the unbiased "
-                           "sequential estimator; the coverage table and the further analyses still read each "
-                           "problem's stopping point (t, s) as fixed-n counts (biased for those).")
+                           "bands, k*, ΔSE, per-problem accuracies (histograms, cover) and the coverage "
+                           "table use the unbiased sequential estimator; the further analyses (extrapolation, "
+                           "budget, support, sweeps) still read each problem's stopping point (t, s) as "
+                           "fixed-n counts (biased for those).")
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,

@@ -15,8 +15,10 @@ p = min(1, 2 * P[Binomial(b + c, 1/2) <= min(b, c)]). AIME24, 4 vs 0: p = 0.125.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import comb
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +75,7 @@ class Coverage:
 
 
 def coverage(a_n, a_c, b_n, b_c, *, k: int | None = None, model_a: str = "A", model_b: str = "B",
-             problem_ids: list[str] | None = None) -> Coverage:
+             problem_ids: list[str] | None = None, plans: Sequence[Any] | None = None) -> Coverage:
     """Coverage split of two models on the same problems (arrays aligned by problem).
 
     ``k`` defaults to the largest common n (the smallest n of any problem of either model).
@@ -86,12 +88,23 @@ def coverage(a_n, a_c, b_n, b_c, *, k: int | None = None, model_a: str = "A", mo
         raise AnalysisError("coverage of an empty problem set is undefined.")
     _check_counts(a_n, a_c)
     _check_counts(b_n, b_c)
-    k_cap = int(min(a_n.min(), b_n.min()))
+    # ``plans``: per model, the adaptive plan of its samples (None: fixed n); its (n, c) are then the
+    # stopping points (t, s), its pass@k the sequential estimator's, defined up to the plan's cap
+    pa_plan, pb_plan = plans if plans is not None else (None, None)
+    k_cap = int(min(pa_plan.cap if pa_plan else a_n.min(), pb_plan.cap if pb_plan else b_n.min()))
     k = k_cap if k is None else int(k)
     if not 1 <= k <= k_cap:
         raise AnalysisError(f"coverage at k={k} needs k in 1..{k_cap} (the smallest n); sample more or lower k.")
-    exact = bool(np.all(a_n == k) and np.all(b_n == k))
-    pa_, pb_ = np.asarray(pass_at_k(a_n, a_c, k)), np.asarray(pass_at_k(b_n, b_c, k))  # 1-D: one per problem
+    # exact when every problem's pass@k is 0 or 1: n = k for fixed n; k = the cap for an adaptive plan
+    exact = bool((k == pa_plan.cap if pa_plan else np.all(a_n == k)) and (k == pb_plan.cap if pb_plan
+                                                                           else np.all(b_n == k)))
+
+    def at_k(n, c, plan):
+        if plan is None:
+            return np.asarray(pass_at_k(n, c, k))
+        from boundary.analysis.adaptive import adaptive_pass_at_k
+        return np.asarray(adaptive_pass_at_k(plan, n, c, k), dtype=np.float64)
+    pa_, pb_ = at_k(a_n, a_c, pa_plan), at_k(b_n, b_c, pb_plan)  # 1-D: one per problem
     cells = {
         "both": pa_ * pb_, "only_a": pa_ * (1 - pb_), "only_b": (1 - pa_) * pb_,
         "neither": (1 - pa_) * (1 - pb_),
