@@ -326,3 +326,20 @@ def test_accuracy_histogram_of_numbers_matches_the_counts_histogram():
     n = np.array([10, 10, 10, 100, 7, 7, 3])
     c = np.array([0, 1, 10, 10, 3, 6, 2])
     assert list(accuracy_histogram_of(c / n)) == list(accuracy_histogram(n, c))
+
+
+def test_plan_adaptive_prices_plans_on_a_fixed_run(tmp_path):
+    from boundary.analysis.analyze import adaptive_what_if
+    run_adaptive(spec_dict(adaptive=False), tmp_path / "f")              # a fixed-n run
+    rows = adaptive_what_if(tmp_path / "f", [(8, 4, 4)])
+    assert {(w.model, w.plan) for w in rows} == {("base", rows[0].plan), ("rl", rows[0].plan)}
+    for w in rows:
+        assert w.fixed_samples == 6 * 32 and 6 * 8 <= w.expected_samples < w.fixed_samples
+        assert w.se_plan[0] >= w.se_fixed[0] - 1e-12 and abs(w.se_plan[1] - w.se_fixed[1]) < 1e-12
+    from typer.testing import CliRunner
+
+    from boundary.cli import app
+    r = CliRunner().invoke(app, ["plan-adaptive", str(tmp_path / "f")])
+    assert r.exit_code == 0 and "SE pass@1" in r.output and "base" in r.output
+    r = CliRunner().invoke(app, ["plan-adaptive", str(tmp_path / "f"), "--initial", "8"])
+    assert r.exit_code != 0

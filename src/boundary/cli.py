@@ -13,6 +13,7 @@
     boundary info R                            boundary.Run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
     boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
+    boundary plan-adaptive RUN                 boundary.analysis.adaptive_what_if (an adaptive plan's cost)
 
 Plugins add commands (``register_commands(app)``, docs/plugins.md): the model organism adds
 ``boundary demo`` and ``boundary organism train``. ``docs/cli.md`` has every command's help.
@@ -599,6 +600,30 @@ def plan_cluster(
                         failure_rate=failure_rate, bytes_per_1k_tokens=bytes_per_1k_tokens,
                         verify_rate=verify_rate, task_cpu_ms=task_cpu_ms, task_wall_ms=task_wall_ms)
     typer.echo(format_estimate(w))
+
+
+@app.command("plan-adaptive")
+def plan_adaptive(run_dir: Path = typer.Argument(..., help="A finished fixed-n run."),
+                  initial: int | None = typer.Option(None, "--initial", help="m: samples every problem gets first."),
+                  successes: int | None = typer.Option(None, "--successes", help="r: stop at this many correct."),
+                  batch: int | None = typer.Option(None, "--batch", help="b: samples between two checks.")):
+    """What adaptive sampling would have cost on a finished fixed-n run, and the precision it keeps.
+
+    Per model and benchmark: expected samples under each plan at the problems' observed rates, and
+    the standard error of the mean pass@1 and pass@n with the problems held fixed (docs/adaptive.md).
+    Without options, m = r = b = n/64, n/32, n/16 and n/8."""
+    from boundary.analysis.analyze import adaptive_what_if
+    given = [initial, successes, batch]
+    if any(v is not None for v in given) and not all(v is not None for v in given):
+        raise BoundaryError("give all of --initial, --successes and --batch, or none (the default grid).")
+    plans = [(initial, successes, batch)] if initial is not None else None
+    rows = adaptive_what_if(run_dir, plans)   # type: ignore[arg-type]
+    from rich.table import Table
+    t = Table("model", "benchmark", "plan", "samples", "SE pass@1 (fixed → plan)", "SE pass@n (fixed → plan)")
+    for w in rows:
+        t.add_row(w.model, w.benchmark, w.plan, f"{w.fraction:.0%} of {w.fixed_samples:,}",
+                  f"{w.se_fixed[0]:.4f} → {w.se_plan[0]:.4f}", f"{w.se_fixed[1]:.4f} → {w.se_plan[1]:.4f}")
+    out.print(t)
 
 
 def _load_plugins() -> None:

@@ -43,6 +43,7 @@ on the distinct (n, c). For a plan with initial = cap (never stops early) every 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -63,6 +64,8 @@ __all__ = [
     "path_count",
     "stop_distribution",
     "stopping_points",
+    "what_if",
+    "WhatIf",
 ]
 
 
@@ -374,3 +377,56 @@ def estimator_variance(plan: AdaptivePlan, p: ArrayLike, k_max: int | None = Non
     var = np.maximum(prob @ (table * table) - truth * truth, 0.0)
     shaped: np.ndarray = var.reshape(p_arr.shape + (k,))
     return shaped
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """What an adaptive plan would have cost on a finished fixed-n run, and what precision it keeps."""
+
+    model: str
+    benchmark: str
+    plan: str
+    """The plan (``AdaptivePlan.describe()``)."""
+    problems: int
+    fixed_samples: int
+    """Samples the fixed-n run drew (n × problems)."""
+    expected_samples: float
+    """Expected samples under the plan, at each problem's observed success rate c/n."""
+    se_fixed: tuple[float, float]
+    """Conditional standard error of the mean pass@1 and pass@n with fixed n (problems held fixed)."""
+    se_plan: tuple[float, float]
+    """The same under the plan."""
+
+    @property
+    def fraction(self) -> float:
+        return self.expected_samples / self.fixed_samples
+
+
+def what_if(n: ArrayLike, c: ArrayLike, plan: AdaptivePlan, *, model: str = "", benchmark: str = "") -> WhatIf:
+    """Cost and precision of ``plan`` on problems a fixed-n run sampled ``n`` times each with ``c``
+    correct: expected samples at the plug-in rates p = c/n (:func:`expected_cost`) and the conditional
+    standard error of the mean pass@1 and pass@n (:func:`estimator_variance`), against fixed n.
+
+    >>> w = what_if([64] * 4, [64, 32, 1, 0], AdaptivePlan(initial=16, successes=16, batch=16, cap=64))
+    >>> round(w.fraction, 3), abs(w.se_plan[1] - w.se_fixed[1]) < 1e-12   # pass@n: as precise as fixed n
+    (0.715, True)
+    """
+    n_arr = _as_int_array("n", n).ravel()
+    c_arr = _as_int_array("c", c).ravel()
+    if n_arr.size == 0 or np.any(n_arr != plan.cap):
+        raise AnalysisError(f"what_if needs a fixed-n run with n = the plan's cap ({plan.cap}) for every problem; "
+                            f"got n in {sorted(set(n_arr.tolist()))[:5]}. Give the plan cap = n.")
+    p = c_arr / n_arr
+    cost = np.asarray(expected_cost(plan, p), dtype=np.float64)
+    fixed = AdaptivePlan.fixed(plan.cap)
+    k = plan.cap
+    v_plan = np.asarray(estimator_variance(plan, p, k))
+    v_fixed = np.asarray(estimator_variance(fixed, p, k))
+    problems = n_arr.size
+
+    def se(v: np.ndarray) -> tuple[float, float]:
+        v = v.reshape(problems, -1)
+        return (float(np.sqrt(v[:, 0].sum()) / problems), float(np.sqrt(v[:, -1].sum()) / problems))
+    return WhatIf(model=model, benchmark=benchmark, plan=plan.describe(), problems=problems,
+                  fixed_samples=int(n_arr.sum()), expected_samples=float(cost.sum()), se_fixed=se(v_fixed),
+                  se_plan=se(v_plan))

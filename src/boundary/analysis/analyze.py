@@ -498,4 +498,39 @@ def headline_ks(k_max: int) -> list[int]:
 
 
 __all__ = ["AnalysisConfig", "Analysis", "BenchmarkAnalysis", "Skipped", "SampleData", "analyze", "analyze_counts",
+           "adaptive_what_if",
            "sample_data", "headline_ks", "BIN_LABELS", "TAUS"]
+
+
+def adaptive_what_if(run, plans: list[tuple[int, int, int]] | None = None) -> list:
+    """For a finished fixed-n run: what each adaptive plan ``(initial, successes, batch)`` would have
+    cost per model and benchmark, and the precision it would have kept (:func:`boundary.analysis.adaptive.what_if`,
+    at each problem's observed rate). Default plans: m = r = b = n/64, n/32, n/16, n/8 (at least 1).
+    Models sampled adaptively, or with unequal n, are left out."""
+    from boundary.analysis.adaptive import WhatIf, what_if
+    from boundary.store import Run
+    run = run if isinstance(run, Run) else Run(run)
+    counts = run.counts()
+    if counts.num_rows == 0:
+        raise AnalysisError(f"the run {run.path} has no counts yet: sample and verify first.")
+    out: list[WhatIf] = []
+    for bench in sorted(set(counts["benchmark"].to_pylist())):
+        for m in run.models:
+            d = _arrays(counts, m, bench)
+            rec = run.sampling_record(m)
+            if not d or (rec is not None and (rec.params or {}).get("adaptive")):
+                continue
+            n = np.array([v[0] for v in d.values()])
+            c = np.array([v[1] for v in d.values()])
+            if len(set(n.tolist())) != 1:
+                continue
+            cap = int(n[0])
+            grid = plans or sorted({(max(1, cap // f),) * 3 for f in (64, 32, 16, 8)})
+            for initial, successes, batch in grid:
+                plan = AdaptivePlan(initial=min(initial, cap), successes=min(successes, initial, cap),
+                                    batch=batch, cap=cap)
+                out.append(what_if(n, c, plan, model=m, benchmark=bench))
+    if not out:
+        raise AnalysisError(f"{run.path}: no model with the same n for every problem and fixed-n sampling; "
+                            "adaptive_what_if needs a finished fixed-n run.")
+    return out
