@@ -190,7 +190,7 @@ _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the sp
 _EXECUTOR = typer.Option(None, "--executor", help="Where sampling and verification run: local or ray "
                          "(default: the spec's executor block, else local).")
 _ADAPTIVE = typer.Option(False, "--adaptive", help="Sample adaptively with the default plan (sampling.adaptive: "
-                         "true; a plan in the spec is kept): docs/adaptive.md. Local executor only.")
+                         "true; a plan in the spec is kept): docs/adaptive.md.")
 _ADDRESS = typer.Option(None, "--address", help="Ray cluster address: auto, ray://host:10001 or host:6379 "
                         "(default: the spec's; none starts Ray on this machine).")
 

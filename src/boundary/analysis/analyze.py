@@ -288,11 +288,9 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     # adaptively sampled models: these analyses assume n fixed in advance (docs/adaptive.md)
     adaptive = sorted(set(data.plans) & set(b.models))
     why = "sampled adaptively, and this analysis assumes n samples of every problem fixed in advance " \
-          "(the sequential likelihood is not implemented; docs/adaptive.md)"
+          "(docs/adaptive.md)"
     for m in adaptive:
-        per_model.pop(m, None)
-        for what in ("pass@k beyond the sampled n", "budget matching"):
-            skipped.append(Skipped(f"{what} of {m}", why))
+        skipped.append(Skipped(f"budget matching of {m}", why))
     # -- pass@k beyond n
     extrapolations, checks, laws = [], [], {}
     if not config.extrapolate:
@@ -307,10 +305,15 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
         for m, d in per_model.items():
             n = np.array([v[0] for v in d.values()])
             c = np.array([v[1] for v in d.values()])
+            plan = data.plans.get(m)              # adaptive: the sequential likelihood of the stopping points
             for zi in (True, False):
                 extrapolations.append(predict_pass_at_k(n, c, ks, zero_inflated=zi, n_boot=config.extrapolate_boot,
-                                                        level=level, seed=config.seed, model=m))
-            if int(np.floor(k_max * config.extrapolate_check_fraction)) >= 2:
+                                                        level=level, seed=config.seed, model=m, plan=plan))
+            if plan is not None:
+                skipped.append(Skipped(f"check of the extrapolation of {m}",
+                                       "it refits on the same share of every problem's samples, and a problem "
+                                       "sampled adaptively that stopped early has fewer (docs/adaptive.md)"))
+            elif int(np.floor(k_max * config.extrapolate_check_fraction)) >= 2:
                 for zi in (True, False):
                     checks.append(check_extrapolation(n, c, fraction=config.extrapolate_check_fraction,
                                                       zero_inflated=zi, n_boot=config.extrapolate_boot,
@@ -320,7 +323,7 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
                     laws[m] = power_law_fit(b.curves[m].ks, b.curves[m].estimate)
                 except AnalysisError as e:
                     b.notes.append(f"power law of {m} not fitted: {e}")
-        if not checks:
+        if not checks and set(per_model) - set(adaptive):
             skipped.append(Skipped("check of the extrapolation",
                                    f"n = {k_max} samples per problem leaves fewer than 2 for a fit on "
                                    f"{config.extrapolate_check_fraction:.0%} of them"))
@@ -346,6 +349,8 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     else:
         inputs, missing = {}, []
         for m, d in per_model.items():
+            if m in adaptive:
+                continue
             means = data.tokens.get((m, b.benchmark), {})
             ids = [p for p in d if p in means]
             if not ids:
@@ -479,10 +484,10 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
         shown = [m for m in sorted(plans) if m in b.models]
         if shown:                           # what uses the sequential estimator, and what does not yet
             b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
-                           "bands, k*, ΔSE, per-problem accuracies (histograms, cover) and the coverage "
-                           "table use the unbiased sequential estimator; the further analyses (extrapolation, "
-                           "budget, support, sweeps) still read each problem's stopping point (t, s) as "
-                           "fixed-n counts (biased for those).")
+                           "bands, k*, ΔSE, per-problem accuracies (histograms, cover), the coverage table "
+                           "and the checkpoint sweeps use the unbiased sequential estimator; the fits beyond n "
+                           "use the sequential likelihood of each problem's stopping point (t, s); budget "
+                           "matching and support dynamics, which assume n fixed in advance, are skipped for them.")
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,
