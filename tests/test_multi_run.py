@@ -230,3 +230,18 @@ def test_an_adaptive_run_keeps_its_plan_next_to_a_fixed_one(tmp_path):
     assert any("adaptive/base, rl sampled adaptively" in n for n in b.notes)
     assert set(b.answers) == {"adaptive/base", "rl", "fixed/base", "sft"}
     assert x.templates.keys() == {"adaptive/base", "rl", "fixed/base", "sft"}
+
+
+def test_checkpoint_sweeps_across_runs(tmp_path):
+    """Checkpoints of one training run spread over runs form one sweep; the same checkpoint in two runs
+    splits the series by run (else step 50 would appear twice)."""
+    rng = np.random.default_rng(3)
+    p = rng.beta(0.4, 0.8, P)
+    a = _import(tmp_path / "a", _rows("base", p, rng) + _rows("grpo-step25", p, rng) + _rows("grpo-step50", p, rng))
+    b = _import(tmp_path / "b", _rows("base", p, rng) + _rows("grpo-step50", p, rng))
+    c = _import(tmp_path / "c", _rows("grpo-step75", p, rng))
+    cfg = AnalysisConfig(n_boot=50, extrapolate=False)
+    x = analyze_runs([a, b], cfg).benchmarks[0]
+    assert [(s.series, [q.model for q in s.points]) for s in x.sweeps] == [("a/grpo", ["grpo-step25", "a/grpo-step50"])]
+    y = analyze_runs([a, c], cfg).benchmarks[0]
+    assert [(s.series, [q.step for q in s.points]) for s in y.sweeps] == [("grpo", [25, 50, 75])]

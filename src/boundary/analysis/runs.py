@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 from boundary.analysis.analyze import (Analysis, AnalysisConfig, SampleData, adaptive_notes, analyze,
                                        analyze_counts, run_plans, sample_data)
 from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
+from boundary.analysis.sweep import series_name
 from boundary.analysis.validity import ValidityAnalysis, validity_analysis
 from boundary.errors import AnalysisError
 from boundary.store import Run
@@ -232,16 +233,15 @@ def _merged_data(runs: list[Run], names: list[dict[str, str]]) -> SampleData:
         tokens = {(names[i].get(m, m), b): v for i, d in enumerate(parts) for (m, b), v in (d.tokens or {}).items()}
     answers = [_rename_table(d.answers, names[i]) for i, d in enumerate(parts) if d.answers is not None]
     steps = {names[i].get(m, m): s for i, d in enumerate(parts) for m, s in d.steps.items()}
-    # a training group (spec entry) keeps its name unless several runs have it with a shared model name
-    group_runs: dict[str, set[int]] = {}
-    for i, d in enumerate(parts):
-        for g in d.groups.values():
-            group_runs.setdefault(g, set()).add(i)
-    qualified_groups = {g for g, idx in group_runs.items() if len(idx) > 1 and any(
-        names[i].get(m, m) != m for i, d in enumerate(parts) for m, gg in d.groups.items() if gg == g)}
+    # the training run (sweep series) of each model: its recorded group, else its name without the step;
+    # a series several runs have with a shared model name (the same checkpoint twice) is split by run
+    series = [{m: d.groups.get(m) or series_name(m) for m in names[i]} for i, d in enumerate(parts)]
+    split = {g for g in {g for ser in series for g in ser.values()}
+             if sum(g in ser.values() for ser in series) > 1
+             and any(names[i][m] != m for i, ser in enumerate(series) for m, gg in ser.items() if gg == g)}
     labels = run_labels([r.path for r in runs])
-    groups = {names[i].get(m, m): (f"{labels[i]}/{g}" if g in qualified_groups else g)
-              for i, d in enumerate(parts) for m, g in d.groups.items()}
+    groups = {names[i][m]: (f"{labels[i]}/{g}" if g in split else g) for i, ser in enumerate(series)
+              for m, g in ser.items()}
     plans = {names[i].get(m, m): p for i, r in enumerate(runs) for m, p in run_plans(r).items()}
     chance: dict[str, dict[str, float]] = {}
     for d in parts:
