@@ -23,9 +23,12 @@ Rules:
   runs with different problems under one benchmark name are refused (the error names the
   benchmark, the runs and how many problems differ). A benchmark only some runs have is analysed
   with their models, with a note.
+- **Sweeps.** A training run's checkpoints spread over several runs form one sweep; when two runs
+  hold the same checkpoint (a shared name), the series is split by run (``a/grpo``, ``b/grpo``).
 - **Only within a run.** The sample browser reads texts from one run, so a report of several runs
-  has none (it says so and names each run's own report); perplexity cells and the judge's rows are
-  each from their model's run.
+  has none (it says so and links each run's own ``RUN/report/samples.html`` when there is one).
+  Perplexity cells (a scorer scores its own run's samples; the box plots show the reference's
+  scorer, so only its run's models) and the judge's rows are each from their model's run.
 """
 
 from __future__ import annotations
