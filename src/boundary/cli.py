@@ -5,6 +5,7 @@
     boundary verify R [-o KEY=VALUE]           boundary.verify.verify_run (--compare: compare_graders)
     boundary analyze R                         boundary.analyze
     boundary report R                          boundary.write_report(boundary.analyze(R), R/report)
+    boundary report R1 R2 --out D              boundary.write_report(boundary.analyze([R1, R2]), D)
     boundary perplexity R --model M            boundary.scoring.score_perplexity
     boundary judge R                           boundary.judge.judge_run
     boundary guess SPEC                        boundary.pipeline.guess_spec_run
@@ -420,43 +421,65 @@ def _print_analysis(a) -> None:
             out.print(f"  • {line}")
 
 
+def _runs_config(runs: list[Path], given: dict, out_dir: Path | None, what: str):
+    """The runs of ``analyze`` / ``report`` opened, and their ``AnalysisConfig`` (the first run's spec's
+    ``analysis:`` block, then the command line). Several runs need ``--out``: no run owns the result."""
+    from boundary.errors import InputError
+    from boundary.store import Run
+    if len(runs) > 1 and out_dir is None:
+        raise InputError(f"{what} of {len(runs)} runs needs --out DIR (no run directory owns a comparison); "
+                         f"e.g. boundary {what} {' '.join(map(str, runs))} --out compare/.")
+    rs = [Run(r) for r in runs]
+    return rs, _analysis_config(rs[0], given)
+
+
 @app.command()
 @_analysis_options
-def analyze(run: Path = typer.Argument(..., help="Run directory."), *, analysis_options: dict):
+def analyze(run: list[Path] = typer.Argument(..., help="Run directory; several put their models side by side "
+                                                        "(their benchmarks must have the same problems)."),
+            out_dir: Path | None = typer.Option(None, "--out", help="Directory of summary.json (default "
+                                                "RUN/analysis; required with several runs)."),
+            *, analysis_options: dict):
     """Compute every analysis and write RUN/analysis/summary.json.
 
-    Options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
+    Options default to the run's spec (`analysis:` block; the first run's with several), then to
+    AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import summary_dict
-    from boundary.store import Run
-    r = Run(run)
-    a = run_analysis(r, _analysis_config(r, analysis_options))
-    d = r.path / "analysis"
-    d.mkdir(exist_ok=True)
+    rs, config = _runs_config(run, analysis_options, out_dir, "analyze")
+    a = run_analysis(rs[0] if len(rs) == 1 else rs, config)
+    d = out_dir or rs[0].path / "analysis"
+    d.mkdir(parents=True, exist_ok=True)
     from boundary.store.run import atomic_write_bytes
     atomic_write_bytes(d / "summary.json", json.dumps(summary_dict(a), indent=2).encode())
-    r.mark_stage("analyze", summary=str(d / "summary.json"))
+    if len(rs) == 1:
+        rs[0].mark_stage("analyze", summary=str(d / "summary.json"))
     _print_analysis(a)
     out.print(f"wrote {d / 'summary.json'}")
 
 
 @app.command()
 @_analysis_options
-def report(run: Path = typer.Argument(..., help="Run directory."),
-           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report)."),
+def report(run: list[Path] = typer.Argument(..., help="Run directory; several put their models on the same "
+                                                       "figures and tables (their benchmarks must have the same "
+                                                       "problems)."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report; "
+                                               "required with several runs)."),
            *, analysis_options: dict):
     """Analyse and write figures, tables, summary.json and a self-contained index.html.
 
-    Analysis options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
+    Analysis options default to the run's spec (`analysis:` block; the first run's with several), then to
+    AnalysisConfig's defaults. With several runs, a model name they share is qualified as RUN_DIR/MODEL
+    (--reference takes either form) and the reference defaults to the first run's."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report
-    from boundary.store import Run
-    r = Run(run)
+    rs, config = _runs_config(run, analysis_options, out_dir, "report")
     with err.status("analysing (bootstrap over problems)…"):
-        a = run_analysis(r, _analysis_config(r, analysis_options))
+        a = run_analysis(rs[0] if len(rs) == 1 else rs, config)
     with err.status("drawing figures and writing the report…"):
-        paths = write_report(a, out_dir or r.path / "report")
-    r.mark_stage("report", index=str(paths.index_html))
+        paths = write_report(a, out_dir or rs[0].path / "report")
+    if len(rs) == 1:
+        rs[0].mark_stage("report", index=str(paths.index_html))
     _print_analysis(a)
     out.print(f"report: [bold]{paths.index_html}[/] ({len(paths.figures)} figure files)")
     if paths.samples_html:

@@ -148,6 +148,12 @@ class Analysis:
     analysis is not attached to a run directory)."""
     templates: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     """The prompt template each sampled model used: model → (name, fingerprint), from the run's records."""
+    runs: tuple[str, ...] = ()
+    """Every run directory the analysis read: one for ``analyze(run)``, several for ``analyze_runs``
+    (then ``run`` joins them with " + "), none for counts without a run."""
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """With several runs: model → (its run directory, its name in that run). A name that several runs
+    share is qualified as ``<run directory name>/<model>``."""
 
 
 def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int, int]]:
@@ -466,21 +472,45 @@ def visual_chances(rows: list[tuple[str, str, dict]]) -> dict[str, float]:
 
 def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
     """All analyses of a run (a ``Run`` or a path), from its per-problem counts, token counts and
-    extracted answers (never the sample texts)."""
+    extracted answers (never the sample texts).
+
+    A list of runs puts their models on the same figures and tables:
+    :func:`boundary.analysis.runs.analyze_runs` (a list of one run is that run)."""
+    if isinstance(run, (list, tuple)):
+        from boundary.analysis.runs import analyze_runs
+        return analyze_runs(run, config)
     from boundary.store import Run
     run = run if isinstance(run, Run) else Run(run)
     from dataclasses import replace as _replace
 
+    plans = run_plans(run)
+    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
+                            data=_replace(sample_data(run), plans=plans))
+    adaptive_notes(result.benchmarks, plans)
+    statuses = run.status_counts().to_pylist()
+    return Analysis(run=result.run, config=config, reference=result.reference,
+                    benchmarks=result.benchmarks, statuses=statuses,
+                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run),
+                    templates={m: (r.template.name, r.template.fingerprint)
+                               for m, r in run.sampling_records().items()},
+                    runs=(str(run.path),))
+
+
+def run_plans(run) -> dict[str, AdaptivePlan]:
+    """Model → the adaptive plan its samples were drawn with, from the run's sampling records
+    (fixed-n models are absent)."""
     from boundary.sampling.plan import adaptive_from_record
-    records = run.sampling_records()
     plans: dict[str, AdaptivePlan] = {}
-    for m, r in records.items():
+    for m, r in run.sampling_records().items():
         plan = adaptive_from_record((r.params or {}).get("adaptive"), r.n)
         if plan is not None:
             plans[m] = plan
-    result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
-                            data=_replace(sample_data(run), plans=plans))
-    for b in result.benchmarks:
+    return plans
+
+
+def adaptive_notes(benchmarks: list[BenchmarkAnalysis], plans: dict[str, AdaptivePlan]) -> None:
+    """Add to each benchmark's notes which models were sampled adaptively, and what uses their plan."""
+    for b in benchmarks:
         shown = [m for m in sorted(plans) if m in b.models]
         if shown:                           # what uses the sequential estimator, and what does not yet
             b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
@@ -488,12 +518,6 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
                            "and the checkpoint sweeps use the unbiased sequential estimator; the fits beyond n "
                            "use the sequential likelihood of each problem's stopping point (t, s); budget "
                            "matching and support dynamics, which assume n fixed in advance, are skipped for them.")
-    statuses = run.status_counts().to_pylist()
-    return Analysis(run=result.run, config=config, reference=result.reference,
-                    benchmarks=result.benchmarks, statuses=statuses,
-                    perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run),
-                    templates={m: (r.template.name, r.template.fingerprint)
-                               for m, r in run.sampling_records().items()})
 
 
 def headline_ks(k_max: int) -> list[int]:
@@ -503,7 +527,7 @@ def headline_ks(k_max: int) -> list[int]:
 
 
 __all__ = ["AnalysisConfig", "Analysis", "BenchmarkAnalysis", "Skipped", "SampleData", "analyze", "analyze_counts",
-           "adaptive_what_if",
+           "adaptive_what_if", "run_plans", "adaptive_notes",
            "sample_data", "headline_ks", "BIN_LABELS", "TAUS"]
 
 

@@ -245,7 +245,20 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
     parts: list[str] = []
     run = None
     path = Path(analysis.run) if analysis.run else None
-    if path is None or not Run.is_run(path):
+    runs = list(getattr(analysis, "runs", ()) or ())
+    if len(runs) > 1:
+        notes.append(f"no sample browser: this report compares {len(runs)} runs ({', '.join(runs)}) and the "
+                     "browser shows the texts of one run; each run's own report (boundary report RUN) has its "
+                     "samples.html.")
+        links = []
+        for r in runs:
+            own = Path(r) / "report" / "samples.html"
+            if own.is_file():
+                href = os.path.relpath(own.resolve(), Path(out_dir).resolve())
+                links.append(f'<a href="{escape(Path(href).as_posix())}">{escape(r)}</a>')
+        if links:
+            parts.append(f"<p>Sample browsers of the runs compared: {', '.join(links)}.</p>")
+    elif path is None or not Run.is_run(path):
         notes.append(f"no sample browser: the analysis is not attached to a run directory "
                      f"({analysis.run or 'none given'} holds no manifest.json), so there are no texts to show.")
     else:
@@ -278,7 +291,7 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
 def _validity_extras(run, analysis) -> list[str]:
     """HTML blocks (strings starting with ``<``) and notes of the CoT judge and the guessability filter."""
     validity = getattr(analysis, "validity", None)
-    if run is None or validity is None:
+    if validity is None or (run is None and len(getattr(analysis, "runs", ()) or ()) < 2):
         return []
     from boundary.report.validity import validity_blocks
     return validity_blocks(validity)
