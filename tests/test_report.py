@@ -106,7 +106,8 @@ def test_index_embeds_and_links_every_figure(which, request):
     # Self-contained: no external resources; the only scripts are inline (the chart's code and data).
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert not re.search(r"<script[^>]*\ssrc=", html)
-    assert set(re.findall(r"<script[^>]*>", html)) <= {"<script>", '<script type="application/json" class="chart-data">'}
+    inline = {"<script>", '<script type="application/json" class="chart-data">'}
+    assert set(re.findall(r"<script[^>]*>", html)) <= inline
     assert "<link" not in html
 
 

@@ -49,7 +49,8 @@ header.top .run { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, mo
   color: #cfe0f1; word-break: break-all; }
 header.top .hsum { font-size: 13px; color: #cfe0f1; }
 header.top .hsum a { color: #fff; text-decoration: underline; }
-nav.toc { position: sticky; top: 0; z-index: 20; background: rgba(255,255,255,.97); border-bottom: 1px solid var(--line);
+nav.toc { position: sticky; top: 0; z-index: 20; background: rgba(255,255,255,.97);
+  border-bottom: 1px solid var(--line);
   box-shadow: 0 1px 3px rgba(16,24,40,.06); font-size: 13.5px; }
 nav.toc .inner { max-width: 1180px; margin: 0 auto; padding: 0 24px; min-height: var(--bar); display: flex;
   flex-wrap: wrap; align-items: center; gap: 2px 14px; }
@@ -91,7 +92,8 @@ p.legend .key { display: inline-block; width: 12px; height: 12px; border-radius:
 p.legend .key:first-child { margin-left: 0; }
 p.legend .key.sig-ref { background: var(--sig-ref); border: 1px solid #f0b98f; }
 p.legend .key.sig-model { background: var(--sig-model); border: 1px solid #9cc3e6; }
-p.lede { font-size: 15.5px; margin: 10px 0 4px; padding: 8px 12px; background: #f3f7fb; border-left: 4px solid var(--accent);
+p.lede { font-size: 15.5px; margin: 10px 0 4px; padding: 8px 12px; background: #f3f7fb;
+  border-left: 4px solid var(--accent);
   border-radius: 4px; }
 p.notes-hint { font-size: 12.5px; color: var(--muted); margin: 4px 0 0; }
 .chart { display: grid; grid-template-columns: minmax(0, 1fr) 210px; gap: 8px 16px; margin-top: 12px; }

@@ -166,7 +166,7 @@ def passk_chart(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, 
     data = {"ks": [int(k) for k in ks], "series": data_series, "chance": chance, "level": lv,
             "box": [M_LEFT, M_TOP, pw, ph], "x": [x0, x1], "y": [y0, y1], "W": W, "H": H}
     # ---- the picker
-    pick = [f'<fieldset class="picker" aria-label="models shown in the chart"><legend>models</legend>']
+    pick = ['<fieldset class="picker" aria-label="models shown in the chart"><legend>models</legend>']
     for m in models:
         c = colors.get(m, "#333")
         tag = ' <span class="ref-tag">ref</span>' if m == bench.reference else ""
@@ -264,7 +264,8 @@ CHART_JS = r"""
         ci.setAttribute("x1", x); ci.setAttribute("x2", x); ci.setAttribute("stroke", color);
         ci.setAttribute("y1", py(s.l[best.i])); ci.setAttribute("y2", py(s.u[best.i]));
         text = [s.m + (s.ref ? " (reference)" : ""), "k = " + k,
-                "pass@k = " + fmt(s.e[best.i]) + " (" + D.level + " CI " + fmt(s.l[best.i]) + "–" + fmt(s.u[best.i]) + ")"];
+                "pass@k = " + fmt(s.e[best.i]),
+                D.level + " CI " + fmt(s.l[best.i]) + "–" + fmt(s.u[best.i])];
       } else {
         color = "#3a3a3a";
         light(null);

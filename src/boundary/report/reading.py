@@ -427,7 +427,8 @@ def skipped_lines(bench: BenchmarkAnalysis) -> list[str]:
     return [s.describe() for s in bench.skipped]
 
 
-__all__ = ["benchmark_sentence", "further_sentences", "skipped_lines", "extrapolation_sentences", "support_sentence", "budget_sentences",
+__all__ = ["benchmark_sentence",
+           "further_sentences", "skipped_lines", "extrapolation_sentences", "support_sentence", "budget_sentences",
            "answers_sentence", "sweep_sentence", "algorithms_sentence",
            "Reading", "readings", "benchmark_readings", "comparison_reading", "reading_text", "reading_lines",
            "crossover_sentence", "coverage_sentence", "efficiency_sentence"]
