@@ -65,6 +65,25 @@ def _y_range(bench: BenchmarkAnalysis) -> tuple[float, float]:
     return lo, hi
 
 
+def _chance_label_at(ks, chance, curves, name: str, px, py) -> tuple[float, float]:
+    """Where the chance floor's label goes: just above the floor, on the stretch of k where the floor
+    lies furthest below every curve (the label must not sit on a curve)."""
+    width = 6.6 * len(name) + 6
+    xs = np.array([px(float(k)) for k in ks])
+    y_floor = np.array([py(float(v)) for v in chance])
+    y_low = np.max(np.array([[py(float(v)) for v in c] for c in curves]), axis=0) if curves else y_floor - 100
+    best, where = -np.inf, (xs[0] + 4, y_floor[0] - 5)
+    for x in xs:
+        span = (xs >= x) & (xs <= x + width)
+        if x + width > xs[-1]:
+            break
+        base = float(np.min(y_floor[span])) - 5          # the baseline, above the floor along the label
+        free = base - 12 - float(np.max(y_low[span]))      # room between the lowest curve and the label's top
+        if free > best + 1:
+            best, where = free, (float(x) + 2, base)
+    return where
+
+
 def passk_chart(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, *,
                 answer_space: int | None = None) -> str:
     """The chart of one benchmark as HTML: the SVG, its model picker, its tooltip and its data."""
@@ -154,10 +173,11 @@ def passk_chart(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, 
         ch = np.asarray(bench.chance)[ks - 1]
         chance = [round(float(x), 5) for x in ch]
         name = f"chance floor (m = {answer_space})" if answer_space is not None else "chance floor (blind guessing)"
-        lx, ly = px(float(ks[-1])), py(float(ch[-1]))
+        lx, ty = _chance_label_at(ks, ch, [bench.curves[m].estimate[ks - 1] for m in models], name, px, py)
         s.append(f'<g class="chance"><polyline points="{pts(ks, ch)}" fill="none" {CHANCE_STYLE}/>'
-                 f'<text x="{lx - 4:.1f}" y="{ly - 6:.1f}" text-anchor="end" font-size="12" fill="#3a3a3a" '
-                 f'font-style="italic">{_e(name)}</text></g>')
+                 f'<text x="{lx:.1f}" y="{ty:.1f}" font-size="12" fill="#3a3a3a" '
+                 f'font-style="italic" paint-order="stroke" stroke="#fff" stroke-width="3.5" '
+                 f'stroke-linejoin="round">{_e(name)}</text></g>')
     s += curves
     s.append(f'<g class="hover" pointer-events="none" visibility="hidden"><line class="vline" y1="{M_TOP}" '
              f'y2="{M_TOP + ph}" stroke="#9aa3ab" stroke-dasharray="3 3"/><line class="ci" stroke-width="3" '

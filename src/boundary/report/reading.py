@@ -153,9 +153,10 @@ def benchmark_sentence(bench: BenchmarkAnalysis) -> str:
     With one comparison: "rl wins at small k (pass@1 0.487 vs base 0.337); base catches up at k* = 4
     (95% CI 4–5) and at k = 128 solves 17 problems rl does not (rl alone: 4; McNemar p = 0.0072)."
     With several, the ranges over the models and the numbers of the model best at k = 1: "At small k
-    every model beats base (pass@1 0.096–0.125 vs 0.049; highest: ppo 0.125); base catches up with 7 of
-    them at k* = 5–10 (ppo: 6, 95% CI 4–10) but not with distilled within k ≤ 256; at k = 256 base alone
-    solves 2–39 problems per model (ppo: 35, against 2; McNemar p < 0.0001)."
+    every model is ahead of base (all significantly; pass@1 0.096–0.125 vs 0.049, highest: ppo 0.125);
+    base catches up with 7 of them at k* = 5–10 (ppo: 6, 95% CI 4–10) but not with distilled within
+    k ≤ 256; at k = 256 base alone solves 2–39 problems per model (ppo: 35, against 2; McNemar
+    p < 0.0001)."
     """
     if not bench.comparisons:
         return " ".join(benchmark_readings(bench)[0].sentences)
@@ -176,7 +177,8 @@ def benchmark_sentence(bench: BenchmarkAnalysis) -> str:
     if len(comps) == 1:
         oth = best.other
         if ahead:
-            s = f"{oth} wins at small k (pass@1 {b1:.3f} vs {ref} {r1:.3f}); "
+            sig1 = "" if float(best.diff.upper[0]) < 0 else f", not significant at {lv}"
+            s = f"{oth} wins at small k (pass@1 {b1:.3f} vs {ref} {r1:.3f}{sig1}); "
             s += (f"{ref} does not catch up within k ≤ {k_max}" if x.k is None else
                   f"{ref} catches up at k* = {x.k} ({k_ci(best)})")
         else:
@@ -189,12 +191,15 @@ def benchmark_sentence(bench: BenchmarkAnalysis) -> str:
                   f"{'approximate ' if not cov.exact else ''}McNemar {fmt_p_eq(cov.p_value)})")
         return s + "."
     p1 = [float(c.oth.estimate[0]) for c in ahead]
+    sig = sum(float(c.diff.upper[0]) < 0 for c in ahead)
+    sig_s = ("all significantly" if sig == len(ahead) else f"{sig} significantly") if len(ahead) > 1 else \
+        ("significantly" if sig else "not significantly")
     if len(ahead) == len(comps):
-        s = (f"At small k every model beats {ref} (pass@1 {min(p1):.3f}–{max(p1):.3f} vs {r1:.3f}; "
-             f"highest: {best.other} {b1:.3f})")
+        s = (f"At small k every model is ahead of {ref} ({sig_s}; pass@1 {min(p1):.3f}–{max(p1):.3f} vs "
+             f"{r1:.3f}, highest: {best.other} {b1:.3f})")
     elif ahead:
-        s = (f"At small k {len(ahead)} of {len(comps)} models beat {ref} (pass@1 up to {b1:.3f}, "
-             f"{best.other}, vs {r1:.3f})")
+        s = (f"At small k {len(ahead)} of {len(comps)} models are ahead of {ref} ({sig_s}; pass@1 up to "
+             f"{b1:.3f}, {best.other}, vs {r1:.3f})")
     else:
         s = f"{ref} leads already at k = 1 (pass@1 {r1:.3f}; best other model: {best.other} {b1:.3f})"
     crossed = [c for c in ahead if c.crossover.k is not None]
