@@ -105,13 +105,15 @@ p.notes-hint { font-size: 12.5px; color: var(--muted); margin: 4px 0 0; }
   border-radius: 6px; box-shadow: 0 2px 8px rgba(16,24,40,.15); padding: 6px 9px; font-size: 12.5px;
   line-height: 1.4; white-space: nowrap; }
 .chart fieldset.picker { border: 1px solid var(--line); border-radius: 8px; margin: 0; padding: 6px 10px 8px;
-  font-size: 13px; max-height: 380px; overflow-y: auto; align-self: start; }
+  font-size: 13px; align-self: start; min-width: 0; }
+.chart fieldset.picker .pick-list { max-height: 300px; overflow-y: auto; }
+.chart fieldset.picker svg.key { flex: none; margin-right: 5px; }
 .chart fieldset.picker legend { font-weight: 600; padding: 0 4px; }
 .chart fieldset.picker label { display: flex; align-items: center; gap: 2px; cursor: pointer; padding: 1px 0;
   overflow-wrap: anywhere; }
 .chart fieldset.picker input { margin: 0 6px 0 0; }
 .chart .chance-key { color: var(--muted); margin-top: 4px; font-style: italic; }
-.chart .pick-buttons { margin-top: 6px; display: flex; flex-wrap: wrap; gap: 4px; }
+.chart .pick-buttons { margin: 0 0 6px; display: flex; flex-wrap: wrap; gap: 4px; }
 .chart .pick-buttons button { font-size: 12px; padding: 1px 7px; border: 1px solid #c9d1d8; background: #fafbfc;
   border-radius: 4px; cursor: pointer; }
 .chart .chart-caption { grid-column: 1 / -1; margin: 0; font-size: 12.5px; color: var(--muted); }

@@ -65,6 +65,19 @@ def _y_range(bench: BenchmarkAnalysis) -> tuple[float, float]:
     return lo, hi
 
 
+DASHES = ("", "8 3", "3 2", "10 3 2 3")
+"""Line styles of the models whose colour repeats (the palette has 12 colours): the 13th model on is dashed."""
+
+
+def _dash(model: str, colors: dict[str, str]) -> str:
+    """The stroke-dasharray attribute of a model's curve: none for the first cycle of the palette."""
+    order = list(colors)
+    if model not in order:
+        return ""
+    cycle = (order.index(model) // max(1, len(set(colors.values())))) % len(DASHES)
+    return f' stroke-dasharray="{DASHES[cycle]}"' if cycle else ""
+
+
 def _chance_label_at(ks, chance, curves, name: str, px, py) -> tuple[float, float]:
     """Where the chance floor's label goes: just above the floor, on the stretch of k where the floor
     lies furthest below every curve (the label must not sit on a curve)."""
@@ -162,11 +175,12 @@ def passk_chart(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, 
         bands.append(f'<g {battrs}><polygon points="{poly}" fill="{_e(c)}" fill-opacity="{BAND_OPACITY}" '
                      f'stroke="none"/></g>')
         width = 2.6 if m == bench.reference else 1.8
+        dash = _dash(m, colors)
         pow2 = [k for k in xt if k <= k_max]
         marks = "".join(f'<circle cx="{px(k):.1f}" cy="{py(float(b.estimate[k - 1])):.1f}" r="2.6"/>'
                         for k in pow2)
         curves.append(f'<g {attrs}><polyline points="{pts(ks, est)}" fill="none" stroke="{_e(c)}" '
-                      f'stroke-width="{width}" stroke-linejoin="round"/><g fill="{_e(c)}">{marks}</g></g>')
+                      f'stroke-width="{width}" stroke-linejoin="round"{dash}/><g fill="{_e(c)}">{marks}</g></g>')
     s += bands
     chance = None
     if bench.chance is not None and k_max > 1:
@@ -187,19 +201,23 @@ def passk_chart(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, 
             "box": [M_LEFT, M_TOP, pw, ph], "x": [x0, x1], "y": [y0, y1], "W": W, "H": H}
     # ---- the picker
     pick = ['<fieldset class="picker" aria-label="models shown in the chart"><legend>models</legend>']
-    for m in models:
-        c = colors.get(m, "#333")
-        tag = ' <span class="ref-tag">ref</span>' if m == bench.reference else ""
-        pick.append(f'<label><input type="checkbox" checked value="{_e(m)}"><span class="swatch" '
-                    f'style="background:{_e(c)}"></span><span class="pname">{_e(m)}</span>{tag}</label>')
-    if bench.chance is not None and k_max > 1:
-        pick.append('<div class="chance-key"><svg width="26" height="8" aria-hidden="true"><line x1="1" x2="25" '
-                    f'y1="4" y2="4" {CHANCE_STYLE}/></svg> chance floor</div>')
     if len(models) > 2:
         pick.append('<div class="pick-buttons"><button type="button" data-pick="all">all</button>'
                     '<button type="button" data-pick="none">none</button>'
                     + ('<button type="button" data-pick="ref">reference only</button>' if bench.reference else "")
                     + '</div>')
+    pick.append('<div class="pick-list">')
+    for m in models:
+        c = colors.get(m, "#333")
+        tag = ' <span class="ref-tag">ref</span>' if m == bench.reference else ""
+        key = (f'<svg class="key" width="20" height="10" aria-hidden="true"><line x1="1" x2="19" y1="5" y2="5" '
+               f'stroke="{_e(c)}" stroke-width="{3 if m == bench.reference else 2.2}"{_dash(m, colors)}/></svg>')
+        pick.append(f'<label><input type="checkbox" checked value="{_e(m)}">{key}'
+                    f'<span class="pname">{_e(m)}</span>{tag}</label>')
+    pick.append('</div>')
+    if bench.chance is not None and k_max > 1:
+        pick.append('<div class="chance-key"><svg width="20" height="8" aria-hidden="true"><line x1="1" x2="19" '
+                    f'y1="4" y2="4" {CHANCE_STYLE}/></svg> chance floor</div>')
     pick.append('</fieldset>')
     payload = (json.dumps(data, ensure_ascii=False, separators=(",", ":"))
                .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
