@@ -227,6 +227,29 @@ def main(scenario: str, out: Path) -> None:
                           verdicts_equal=table(out / "dk", "verdicts", VERDICT_COLS)
                           == table(out / "ref", "verdicts", VERDICT_COLS),
                           temps=[p.name for p in (out / "dk").rglob(".*.tmp")])
+            # the same with an adaptive plan, killed after round 1's first shards: the rerun replans every
+            # round from the store and ends where an uninterrupted local run ends
+            code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.ray_harness import stage; "
+                    "from tests.test_adaptive_sampling import spec_dict; from boundary.spec import parse_spec; "
+                    f"stage({str(out / 'ak')!r}, parse_spec(spec_dict(n=32, delay=0.3, executor={cfg!r})))")
+            proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+            deadline = time.time() + 240
+            while time.time() < deadline and len(list((out / "ak" / "samples").glob("part-*.parquet"))) < 3:
+                time.sleep(0.1)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            time.sleep(5)
+            from tests.test_adaptive_sampling import spec_dict as adaptive_dict
+
+            from boundary.spec import parse_spec
+            result["adaptive_before"] = len(table(out / "ak", "samples", SAMPLE_COLS))
+            r, v, _ = stage(out / "ak", parse_spec(adaptive_dict(n=32, delay=0.3, executor=cfg)),
+                            RayExecutor(ExecutorConfig(**cfg)))
+            stage(out / "aref", parse_spec(adaptive_dict(n=32)))
+            result["adaptive_rerun_new"] = r.new_samples
+            result["adaptive_equal"] = all(table(out / "ak", t, c) == table(out / "aref", t, c)
+                                           for t, c in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)))
+            result["adaptive_rows"] = len(table(out / "aref", "samples", SAMPLE_COLS))
         elif scenario == "faults":
             ex = RayExecutor(ExecutorConfig(**cfg))
             # an engine whose process dies once: the actor restarts, the unit is retried

@@ -14,7 +14,8 @@ address, and no test may send traffic anywhere but loopback.
 - faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); an engine
   that dies inside a live process (EngineDeadError: the actor exits so Ray restarts it); a unit that
   always fails is reported after its retries while the rest is stored;
-- driver killed mid-run: a rerun draws only the missing samples, and the run equals a local one;
+- driver killed mid-run (fixed n, and an adaptive plan): a rerun draws only the missing samples, and
+  the run equals a local one;
 - node crash: a worker node's whole process tree killed after a unit stored its shard but before it
   reported: the run completes with every key exactly once and no temporary file left.
 """
@@ -133,6 +134,9 @@ def test_a_killed_driver_reruns_only_the_missing_units(tmp_path):
     assert r["rerun_new"] == 192 - r["before"]                   # only the missing samples are drawn
     assert r["rows"] == r["distinct"] == 192 and r["equal"] and r["verdicts_equal"]
     assert r["temps"] == []
+    # adaptive: killed mid-run, the rerun makes the same decisions as an uninterrupted run
+    assert 0 < r["adaptive_before"] < r["adaptive_rows"]
+    assert r["adaptive_rerun_new"] == r["adaptive_rows"] - r["adaptive_before"] and r["adaptive_equal"]
 
 
 def test_a_node_killed_after_writing_before_reporting_leaves_every_key_once(tmp_path):
