@@ -217,6 +217,24 @@ def _is_structured(s: str) -> bool:
     return bool(items and len(items) > 1)
 
 
+#: a normalized time of day (normalize._time_of_day): \text{4:30}, \text{4:30pm}, \text{16:30:05}
+_CLOCK = re.compile(r"\\text\{(\d{1,2}):(\d\d)(?::(\d\d))?(am|pm)?\}")
+
+
+def _clock_readings(m: re.Match) -> set[tuple[int, int, int]]:
+    """The (hour 0-23, minute, second) readings a written time can mean: ``4:30pm`` one, ``16:30``
+    one, ``4:30`` two (a reference or answer without a.m./p.m. does not say which half of the
+    day), ``12:00`` two (noon or midnight). ``16:30pm`` (contradictory) none."""
+    h, minute, sec, half = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), m.group(4)
+    if half:
+        if not 1 <= h <= 12:
+            return set()
+        return {(h % 12 + (12 if half == "pm" else 0), minute, sec)}
+    if 1 <= h <= 12:
+        return {(h % 12, minute, sec), (h % 12 + 12, minute, sec)}
+    return {(h, minute, sec)}
+
+
 _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
 
 
@@ -228,6 +246,10 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         return "no_answer", "normalize", "answer is empty after normalization"
     if na == nr:
         return "correct", "string", None
+    ta, tr = _CLOCK.fullmatch(na), _CLOCK.fullmatch(nr)
+    if ta and tr:
+        same = bool(_clock_readings(ta) & _clock_readings(tr))
+        return ("correct" if same else "wrong"), "time", "times of day compared as clock readings"
     if _DIGITS.fullmatch(na) and _DIGITS.fullmatch(nr):      # no int() of huge digit strings
         same = na.startswith("-") == nr.startswith("-") and na.lstrip("-").lstrip("0") == nr.lstrip("-").lstrip("0")
         return ("correct" if same else "wrong"), "numeric", None
