@@ -235,6 +235,36 @@ def _clock_readings(m: re.Match) -> set[tuple[int, int, int]]:
     return {(h, minute, sec)}
 
 
+#: Decide answers that are plainly not mathematics (prose, code, ``wrong-123456``) against a
+#: constant reference without SymPy (~16 ms each). A switch only so that bench/bench_verify.py
+#: can time both ways on the same input.
+CHEAP_NON_MATH = True
+#: names SymPy/math-verify read as functions or constants, not as a product of letters
+_MATH_NAMES = frozenset(
+    "sin cos tan cot sec csc arcsin arccos arctan arccot asin acos atan sinh cosh tanh coth log "
+    "ln lg exp sqrt lim max min gcd lcm mod det deg dim abs floor ceil sgn sign arg cis infty inf "
+    "oo pi phi theta alpha beta gamma delta sum prod int binom choose frac dfrac tfrac cdot times "
+    "div pm mp circ rad re im".split())
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_CODE = re.compile(r"\bdef |\breturn\b|\bprint\(|\bimport |```|==|!=|=>|\bTrue\b|\bFalse\b|\bNone\b")
+
+
+def _not_mathematics(answer: str, na: str) -> str | None:
+    """Why ``answer`` is plainly not a mathematical expression, or None: it contains code, a
+    contradictory multiple-choice answer (``\\text{B?14}``), or a word of 3+ letters that is not a
+    function or constant name (SymPy would read ``wrong`` as the product w·r·o·n·g, which equals no
+    constant). Only used when the reference is a constant (a number or closed form)."""
+    if "?" in na:
+        return "a contradictory multiple-choice answer"
+    if _CODE.search(answer):
+        return "code"
+    plain = re.sub(r"\\[a-zA-Z]+", " ", answer)
+    for m in _WORD.finditer(plain):
+        if m.group(0).lower() not in _MATH_NAMES:
+            return f"the word {m.group(0)[:40]!r}"
+    return None
+
+
 _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
 
 
@@ -287,6 +317,10 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         wa, wr = evaluate(na, variables=True), evaluate(nr, variables=True)
         if wa is not None and wr is not None and differ(wa, wr):
             return "wrong", "numeric", "expressions differ at a sample point (interval arithmetic)"
+    if CHEAP_NON_MATH and cr and not ca:
+        why = _not_mathematics(answer, na)
+        if why is not None:
+            return "wrong", "type", f"not a mathematical answer ({why}) against a constant"
     return _symbolic(na, nr)
 
 
