@@ -32,7 +32,11 @@ and well-formed LaTeX for math-verify.
 - plain numbers (also each item of a list or tuple) → canonical exact form: integers as digits,
   other rationals as ``\\frac{p}{q}`` (decimals, ``1.2e5``, ``1.2\\times10^{5}``, repeating
   decimals ``0.\\overline{3}``/``0.(3)``/``0.\\dot{3}``, mixed numbers ``1\\frac{4}{5}``);
-- times of day ``4:30`` → ``\\text{4:30}`` (never the ratio 4/30);
+- times of day ``4:30`` → ``\\text{4:30}`` (never the ratio 4/30), ``4:30\\text{ p.m.}``/``4pm``/
+  ``12:00 noon`` → ``\\text{4:30pm}``/``\\text{4:00pm}``/``\\text{12:00pm}`` (recognised before units
+  are dropped; math.py compares them as clock readings, ``16:30`` = ``4:30pm``);
+- mixed numbers with a slash ``2 1/2`` (proper fraction after one space) → ``\\frac{5}{2}``;
+- separators ``1,00,000`` (Indian), ``1'000'000``, ``1\\_000``, ``1.234.567`` (2+ dot groups) → digits;
 - multiple choice: ``(B)``, ``\\text{(B)}``, ``(B) 42`` → ``B`` always; ``B``, ``B) 42``,
   ``B. 42``, option text → ``B`` when ``hints["choices"]`` (or ``hints["multiple_choice"]``) is set.
 
