@@ -217,3 +217,71 @@ def test_cli_malformed_file_is_one_line_with_exit_code_2(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
     assert f"{bad}, line 1, field 'resps'" in r.stderr.replace("\n", "")
+
+
+# ------------------------------------------------------------------------------ NeMo-Skills
+NEMO = DATA / "nemo_skills" / "eval-results" / "math-500"
+NEMO_FILES = [NEMO / f"output-rs{s}.jsonl" for s in (2, 0, 1)]          # any order: sorted by seed
+NEMO_GEN = sorted((DATA / "nemo_skills" / "generation-only" / "aime24").glob("output-rs*.jsonl"))
+
+
+def test_nemo_skills_seed_files_are_samples_of_the_line_problems(tmp_path):
+    s = run_import("nemo-skills", NEMO_FILES, tmp_path / "run", model="qwen")
+    (part,) = s.parts
+    assert (part.benchmark, part.problems, part.samples, part.verdicts) == ("math-500", 3, 9, 9)
+    assert part.verifier == "nemo-skills:symbolic_correct"
+    assert counts(tmp_path / "run") == {("qwen", "math-500", "0"): (3, 2), ("qwen", "math-500", "1"): (3, 2),
+                                        ("qwen", "math-500", "2"): (3, 1)}
+    run = Run(tmp_path / "run")
+    rows = {(r["problem_id"], r["sample_index"]): r for r in run.samples().to_pylist()}
+    assert rows[("1", 1)]["text"] == "I give up" and rows[("1", 1)]["seed"] == 1
+    assert rows[("0", 0)]["finish_reason"] is None and rows[("0", 2)]["finish_reason"] == "stop"
+    v = {(r["problem_id"], r["sample_index"]): r["status"] for r in run.verdicts().to_pylist()}
+    assert v[("1", 1)] == "no_answer" and v[("2", 1)] == "wrong"
+    probs = {p["problem_id"]: p for p in run.problems().to_pylist()}
+    assert probs["1"]["reference"] == "\\frac{1}{2}" and probs["1"]["question"] == "Find $x$ with $2x = 1$ (½ of 1)."
+    assert json.loads(probs["1"]["metadata"])["subject"] == "Algebra"
+    assert analyze(run).benchmarks[0].curves["qwen"].estimate[0] == pytest.approx(5 / 9)
+
+
+def test_nemo_skills_judge_verdicts_carry_the_judge_name(tmp_path):
+    s = run_import("nemo-skills", NEMO_FILES, tmp_path / "run", model="qwen",
+                   options={"verdict": "judge_correct", "id": "id"})
+    assert s.parts[0].verifier == "nemo-skills:judge_correct"
+    # the judge accepts "twelve" (problem p2, seed 1), symbolic_correct does not
+    assert counts(tmp_path / "run") == {("qwen", "math-500", "p0"): (3, 2), ("qwen", "math-500", "p1"): (3, 2),
+                                        ("qwen", "math-500", "p2"): (3, 2)}
+
+
+def test_nemo_skills_generation_only_imports_samples_and_resumes(tmp_path):
+    s = run_import("nemo-skills", NEMO_GEN[:1], tmp_path / "run", model="m")
+    assert (s.parts[0].benchmark, s.parts[0].samples, s.parts[0].verdicts) == ("aime24", 2, 0)
+    s = run_import("nemo-skills", NEMO_GEN, tmp_path / "run", model="m")      # the second seed added later
+    assert (s.parts[0].samples, s.parts[0].skipped_samples) == (4, 2)
+    run_import("nemo-skills", NEMO_GEN, tmp_path / "direct", model="m")
+    assert store(tmp_path / "run") == store(tmp_path / "direct")
+    assert Run(tmp_path / "run").verdicts().num_rows == 0
+
+
+@pytest.mark.parametrize("mutate, line, field, message", [
+    (lambda r: r.pop("generation"), 2, "generation", "is missing"),
+    (lambda r: r.update(symbolic_correct="yes"), 2, "symbolic_correct", "must be true or false"),
+    (lambda r: r.pop("symbolic_correct"), 2, "symbolic_correct", "has no symbolic_correct while other lines"),
+    (lambda r: r.update(problem="another"), 2, None, "holds another problem on this line"),
+])
+def test_malformed_nemo_skills_names_file_line_and_field(tmp_path, mutate, line, field, message):
+    d = tmp_path / "math-500"
+    d.mkdir()
+    for f in NEMO_FILES:
+        shutil.copy(f, d / f.name)
+    bad = d / "output-rs1.jsonl"
+    lines = _lines(bad)
+    rec = json.loads(lines[1])
+    mutate(rec)
+    lines[1] = json.dumps(rec) + "\n"
+    bad.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        run_import("nemo-skills", sorted(d.iterdir()), tmp_path / "run", model="m")
+    assert (e.value.path, e.value.line, e.value.field) == (str(bad), line, field)
+    assert message in str(e.value)
+    assert not (tmp_path / "run").exists()

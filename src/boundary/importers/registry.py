@@ -94,3 +94,10 @@ register_importer(Importer(
     {"filter": "the filter whose lines are imported (default: the first in the file)",
      "metric": "the 0/1 metric taken as the verdict (default: the first of the line's `metrics`)",
      "reference": "a field of `doc` to use as the reference instead of `target`", **_OPTIONS_KIND}))
+register_importer(Importer(
+    "nemo-skills", "Import NeMo-Skills generation files (output-rs<seed>.jsonl; verdicts: symbolic_correct or judge).",
+    "output-rs<seed>.jsonl files of one benchmark, one per seed (benchmark: their directory, unless given).",
+    "boundary.importers.nemo_skills:import_nemo_skills",
+    {"verdict": "symbolic_correct, judge_correct (from `judgement`) or none (default: symbolic_correct when present)",
+     "id": "a field naming the problem (default: the line position, as NeMo-Skills pairs the files)",
+     **_OPTIONS_KIND}))

@@ -125,5 +125,55 @@ def write_lm_eval() -> None:
                                      {"exact_match": gsm_em(pred, a)}, old=True))
 
 
+def nemo_line(point, generation, *, predicted=None, symbolic=None, judgement=None, tokens=None, finish=None):
+    """One line of output-rs<seed>.jsonl: the generation output, then the input point, then evaluation's keys."""
+    out = {"generation": generation}
+    if tokens is not None:
+        out["num_generated_tokens"] = tokens
+    if finish is not None:
+        out["finish_reason"] = finish
+    out.update({k: v for k, v in point.items() if k not in out})
+    if predicted is not None or symbolic is not None:
+        out["predicted_answer"] = predicted
+        out["symbolic_correct"] = symbolic
+    if judgement is not None:
+        out["judgement"] = judgement
+    return json.dumps(out) + "\n"           # generate.py: json.dumps(output), ensure_ascii on
+
+
+NEMO = [  # problem, expected_answer, per seed: (generation, predicted_answer, symbolic_correct, judge says yes?)
+    ({"problem": "What is $1+1$?", "expected_answer": "2", "subject": "Prealgebra", "level": 1, "id": "p0"},
+     [("So $\\boxed{2}$.", "2", True, True), ("It is \\boxed{2}", "2", True, True),
+      ("\\boxed{3}", "3", False, False)]),
+    ({"problem": "Find $x$ with $2x = 1$ (½ of 1).", "expected_answer": "\\frac{1}{2}", "subject": "Algebra",
+      "level": 2, "id": "p1"},
+     [("x = \\boxed{0.5}", "0.5", True, True), ("I give up", None, False, False),
+      ("x = \\boxed{1/2}", "1/2", True, True)]),
+    ({"problem": "Compute $3 \\times 4$.", "expected_answer": "12", "subject": "Prealgebra", "level": 1, "id": "p2"},
+     [("\\boxed{12} apples", "12", True, True), ("\\boxed{twelve}", "twelve", False, True),
+      ("\\boxed{13}", "13", False, False)]),
+]
+
+
+def write_nemo_skills() -> None:
+    d = HERE / "nemo_skills" / "eval-results" / "math-500"
+    d.mkdir(parents=True, exist_ok=True)
+    for seed in range(3):
+        with open(d / f"output-rs{seed}.jsonl", "w", encoding="utf-8") as f:
+            for point, gens in NEMO:
+                g, pred, sym, yes = gens[seed]
+                f.write(nemo_line(point, g, predicted=pred, symbolic=sym, tokens=len(g.split()),
+                                  finish="stop" if seed else None,
+                                  judgement=("Reasoning...\nJudgement: " + ("Yes" if yes else "No"))))
+    # generation only (not evaluated yet): no predicted_answer, no symbolic_correct, no judgement
+    d = HERE / "nemo_skills" / "generation-only" / "aime24"
+    d.mkdir(parents=True, exist_ok=True)
+    for seed in (0, 1):
+        with open(d / f"output-rs{seed}.jsonl", "w", encoding="utf-8") as f:
+            for point, gens in NEMO[:2]:
+                f.write(nemo_line(point, gens[seed][0]))
+
+
 if __name__ == "__main__":
     write_lm_eval()
+    write_nemo_skills()
