@@ -9,8 +9,7 @@
     boundary perplexity R --model M            boundary.scoring.score_perplexity
     boundary judge R                           boundary.judge.judge_run
     boundary guess SPEC                        boundary.pipeline.guess_spec_run
-    boundary import counts FILE --run R        boundary.importers.import_counts
-    boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
+    boundary import FORMAT FILE… --run R       boundary.importers.run_import (counts, paper, lm-eval, ...)
     boundary info R                            boundary.Run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
     boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
@@ -59,43 +58,44 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 # ---------------------------------------------------------------------------------------- import
-@import_app.command("counts")
-def import_counts_cmd(
-    file: Path = typer.Argument(..., help="CSV/TSV/Parquet with problem_id, model, n, correct "
-                                          "(optional: benchmark, run)."),
-    run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
-    benchmark: str | None = typer.Option(None, help="Benchmark name for rows without a benchmark "
-                                                       "column (default: the file's stem)."),
-):
-    """Import per-problem correct counts."""
-    from boundary.importers import import_counts
-    s = import_counts(file, run, benchmark=benchmark)
-    out.print(f"imported {s.rows} rows ({s.samples:,} samples) of {', '.join(s.models)} on "
-              f"{', '.join(s.benchmarks)} into [bold]{s.run}[/]")
-    out.print(f"next: boundary report {s.run}")
+def _import_command(name: str) -> None:
+    """Add ``boundary import NAME FILE… --run R`` for one registered format (the same code path for all)."""
+    from boundary.importers.registry import get_importer
+    imp = get_importer(name)
+    opts = "; ".join(f"{k}: {v}" for k, v in imp.options.items())
+
+    def command(
+        files: list[Path] = typer.Argument(..., help=imp.files, metavar="FILE..."),
+        run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Name of the model that produced the files."),
+        benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmark name, e.g. aime24."),
+        option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE",
+                                         help=f"A format option (repeatable). {opts or 'This format has none.'}"),
+    ):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        from boundary.importers.registry import parse_options, run_import
+        options = parse_options(option)
+        size = sum(f.stat().st_size for f in files if f.is_file())
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(f"import {name}", total=2 * size or None)
+            s = run_import(name, list(files), run, model=model, benchmark=benchmark, options=options,
+                           progress=lambda b: bar.advance(task, b))
+        for line in s.lines():
+            out.print(line)
+
+    command.__doc__ = imp.help
+    import_app.command(name)(command)
 
 
-@import_app.command("paper")
-def import_paper_cmd(
-    file: Path = typer.Argument(..., help="JSONL written by the paper's math_eval.py "
-                                          "(lists code/response, pred, score per problem)."),
-    run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
-    model: str = typer.Option(..., "--model", "-m", help="Name of the model that produced the file."),
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="Benchmark name, e.g. aime24."),
-):
-    """Import the paper's evaluation JSONL (samples and verdicts)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+def _import_commands() -> None:
+    from boundary.importers.registry import importers
+    for imp in importers():
+        _import_command(imp.name)
 
-    from boundary.importers import import_paper_jsonl
-    size = file.stat().st_size if file.is_file() else 0
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"import {file.name}", total=2 * size or None)
-        s = import_paper_jsonl(file, run, model=model, benchmark=benchmark,
-                               progress=lambda b: bar.advance(task, b))
-    resumed = f", {s.skipped_samples:,} were already there" if s.skipped_samples else ""
-    out.print(f"imported {s.problems} problems, {s.samples:,} samples of {s.model} on {s.benchmark}"
-              f"{resumed} into [bold]{s.run}[/]")
+
+_import_commands()
 
 
 # ---------------------------------------------------------------------------------------- info
