@@ -201,3 +201,28 @@ def test_cli_exports_and_errors_are_one_line_with_exit_code_2(run, tmp_path):
         assert r.returncode == 2, r.stdout
         lines = [line for line in r.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], r.stderr
+
+
+def test_the_pandas_queries_of_run_format_md_agree_on_a_run_and_its_export(run, tmp_path, monkeypatch):
+    """docs/run-format.md's pandas blocks: pass@1 per model and the problems only base solves, on the run's
+    shards and on an export, equal to what Run.counts() gives."""
+    import re
+    from pathlib import Path
+    pd = pytest.importorskip("pandas")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "run-format.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Exporting a run"):]
+    on_run, on_export, queries = re.findall(r"```python\n(.*?)```", section, re.S)[:3]
+    export_run(run, "parquet", tmp_path / "export.parquet")
+    monkeypatch.chdir(tmp_path)
+    results = []
+    for load in (on_run.replace('"RUN/', f'"{run.path}/'), on_export):
+        scope: dict = {"pd": pd}
+        exec(load + queries, scope)
+        results.append((scope["pass_at_1"].round(12).to_dict(), scope["base_only"]))
+    counts = run.counts().to_pylist()
+    expected = {}
+    for b, m in {(r["benchmark"], r["model"]) for r in counts}:
+        ps = [r["correct"] / r["n"] for r in counts if (r["benchmark"], r["model"]) == (b, m)]
+        expected[(b, m)] = round(sum(ps) / len(ps), 12)
+    # base solves a1 and m1; rl solves a1 and a2 and has no verdict on m1: m1 is base's alone
+    assert results[0] == results[1] == (expected, [("math", "m1")])
