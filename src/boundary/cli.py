@@ -11,6 +11,7 @@
     boundary guess SPEC                        boundary.pipeline.guess_spec_run
     boundary import FORMAT FILE… --run R       boundary.importers.run_import (counts, paper, lm-eval, ...)
     boundary info R                            boundary.Run
+    boundary export R --to F --out P           boundary.store.export.export_run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
     boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
     boundary plan-adaptive RUN                 boundary.analysis.adaptive_what_if (an adaptive plan's cost)
@@ -96,6 +97,39 @@ def _import_commands() -> None:
 
 
 _import_commands()
+
+
+# ---------------------------------------------------------------------------------------- export
+@app.command()
+def export(
+    run: Path = typer.Argument(..., help="Run directory."),
+    to: str = typer.Option(..., "--to", help="Format: hf (a Hugging Face `datasets` dataset directory, "
+                                             "datasets.load_from_disk reads it), jsonl or parquet."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="File (jsonl, parquet) or directory (hf) to write."),
+    model: list[str] = typer.Option([], "--model", "-m", help="Only this model (repeatable)."),
+    benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="Only this benchmark (repeatable)."),
+    counts: bool = typer.Option(False, "--counts", help="One row per problem (n, correct) instead of one "
+                                                        "per sample; what a run without samples gets."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
+):
+    """Export samples, verdicts and problems joined (one row per sample), streamed to a new file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from boundary.store.export import export_run
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(f"export {run.name}", total=None)
+        s = export_run(run, to, out_path, models=model or None, benchmarks=benchmark or None, counts=counts,
+                       force=force, progress=lambda k: bar.advance(task, k),
+                       total=lambda n: bar.update(task, total=n))
+    if s.reason:
+        out.print(escape(s.reason))
+    what = "per-problem counts" if s.what == "counts" else "samples"
+    out.print(f"exported {s.rows:,} rows ({what}) of {', '.join(s.models)} on {', '.join(s.benchmarks)} "
+              f"to [bold]{escape(str(s.out))}[/] ({s.format})")
+    if s.counts_only:
+        out.print(f"note: {', '.join(s.counts_only)} hold per-problem counts but no samples and are not in this "
+                  "export; `--counts` exports every model's counts.")
 
 
 # ---------------------------------------------------------------------------------------- info
