@@ -443,17 +443,42 @@ def analyze(run: Path = typer.Argument(..., help="Run directory."), *, analysis_
 @app.command()
 @_analysis_options
 def report(run: Path = typer.Argument(..., help="Run directory."),
-           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report)."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report); with "
+                                               "--figure, the figure's file (.pdf, .png or .svg)."),
+           figure: str | None = typer.Option(None, "--figure", help="Write only this figure to --out: passk, diff, "
+                                             "histogram, coverage, cover, extrapolation, budget, answers, sweep "
+                                             "or algorithms."),
+           models: str | None = typer.Option(None, "--models", help="With --figure: the models to draw, comma-"
+                                             "separated (e.g. base,grpo; default: all)."),
+           benchmark: str | None = typer.Option(None, "--benchmark", help="With --figure: the benchmark (needed "
+                                                "when the run has several)."),
            *, analysis_options: dict):
     """Analyse and write figures, tables, summary.json and a self-contained index.html.
 
+    With --figure, write just that one figure (the one a paper needs) to the file --out, e.g.
+    `boundary report RUN --figure passk --models base,grpo --out fig.pdf`.
     Analysis options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report
     from boundary.store import Run
+    if figure is None and (models is not None or benchmark is not None):
+        raise BoundaryError("--models and --benchmark choose what --figure draws; add --figure KIND "
+                            "(e.g. --figure passk).")
+    if figure is not None and out_dir is None:
+        raise BoundaryError(f"--figure {figure} writes one file: give it with --out, e.g. --out {figure}.pdf.")
+    if figure is not None and out_dir is not None:
+        from boundary.report.figures import check_figure_request
+        check_figure_request(figure, out_dir)
     r = Run(run)
     with err.status("analysing (bootstrap over problems)…"):
         a = run_analysis(r, _analysis_config(r, analysis_options))
+    if figure is not None:
+        from boundary.report import write_figure
+        assert out_dir is not None
+        chosen = [m.strip() for m in models.split(",") if m.strip()] if models is not None else None
+        path = write_figure(a, figure, models=chosen, benchmark=benchmark, out=out_dir)
+        out.print(f"figure: [bold]{path}[/]")
+        return
     with err.status("drawing figures and writing the report…"):
         paths = write_report(a, out_dir or r.path / "report")
     r.mark_stage("report", index=str(paths.index_html))

@@ -1138,7 +1138,14 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, formats: Sequence[s
 
 def _choose(what: str, value: str, allowed: Sequence[str], hint: str) -> None:
     if value not in allowed:
-        raise BoundaryError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}. {hint}")
+        raise BoundaryError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}. {hint}".rstrip())
+
+
+def check_figure_request(kind: str, out: str | Path) -> None:
+    """Refuse an unknown figure kind or file type before any work (the allowed values in the error)."""
+    _choose("figure kind", kind, FIGURE_KINDS, "")
+    fmt = Path(out).suffix.lstrip(".").lower()
+    _choose("file type", fmt or "(none)", FORMATS, "The type follows from the --out suffix, e.g. fig.pdf.")
 
 
 def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequence[str] | None = None,
@@ -1152,9 +1159,7 @@ def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequ
         write_figure(analyze("runs/demo"), "passk", models=["base", "grpo"], out="fig.pdf")
     """
     out = Path(out)
-    fmt = out.suffix.lstrip(".").lower()
-    _choose("file type", fmt or "(none)", FORMATS, "The type follows from the --out suffix, e.g. fig.pdf.")
-    _choose("figure kind", kind, FIGURE_KINDS, "")
+    check_figure_request(kind, out)
     names = [b.benchmark for b in analysis.benchmarks]
     if benchmark is None:
         if len(names) != 1:
@@ -1214,7 +1219,7 @@ def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequ
 
 
 __all__ = ["FigureFile", "FIGURE_KINDS", "FORMATS", "SMALL_MULTIPLES_ABOVE", "render_figures", "start_figures",
-           "PendingFigures", "write_figure", "save_figure", "figure_stems", "pair_figures_for", "passk_figure",
+           "PendingFigures", "write_figure", "check_figure_request", "save_figure", "figure_stems", "pair_figures_for", "passk_figure",
            "diff_figure", "diffs_figure", "histogram_figure", "coverage_figure", "coverage_overview_figure",
            "cover_figure",
            "extrapolation_figure", "budget_figure", "answers_figure", "sweep_figure", "algorithms_figure",
