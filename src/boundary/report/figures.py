@@ -1219,8 +1219,7 @@ def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequ
 
 
 __all__ = ["FigureFile", "FIGURE_KINDS", "FORMATS", "SMALL_MULTIPLES_ABOVE", "render_figures", "start_figures",
-           "PendingFigures", "write_figure", "check_figure_request", "save_figure", "figure_stems", "pair_figures_for", "passk_figure",
-           "diff_figure", "diffs_figure", "histogram_figure", "coverage_figure", "coverage_overview_figure",
-           "cover_figure",
-           "extrapolation_figure", "budget_figure", "answers_figure", "sweep_figure", "algorithms_figure",
-           "STYLE", "DPI"]
+           "PendingFigures", "write_figure", "check_figure_request", "save_figure", "figure_stems",
+           "pair_figures_for", "passk_figure", "diff_figure", "diffs_figure", "histogram_figure", "coverage_figure",
+           "coverage_overview_figure", "cover_figure", "extrapolation_figure", "budget_figure", "answers_figure",
+           "sweep_figure", "algorithms_figure", "STYLE", "DPI"]
