@@ -457,6 +457,7 @@ def report(run: Path = typer.Argument(..., help="Run directory."),
 
     With --figure, write just that one figure (the one a paper needs) to the file --out, e.g.
     `boundary report RUN --figure passk --models base,grpo --out fig.pdf`.
+
     Analysis options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report

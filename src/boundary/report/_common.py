@@ -7,10 +7,11 @@ import math
 import re
 
 # Okabe–Ito colour-blind-safe palette (minus yellow, which vanishes on white, and black, which is the
-# chance floor's), then colours picked greedily to keep the 20 as far apart as possible (smallest
-# CIELAB ΔE between any two: 23), lightness between 30 and 78 so that none looks black, grey or white.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#66A61E", "#6A3D9A",
-           "#E7298A", "#8C564B", "#882255", "#E31A1C", "#BCBD22", "#FB9A99", "#A6761D", "#CAB2D6",
+# chance floor's; sky blue moved to the tenth place, away from the reference's blue), then colours
+# picked greedily to keep the 20 as far apart as possible (smallest CIELAB ΔE between any two: 23),
+# lightness between 30 and 78 so that none looks black, grey or white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#6A3D9A", "#66A61E", "#E7298A",
+           "#8C564B", "#56B4E9", "#882255", "#E31A1C", "#BCBD22", "#FB9A99", "#A6761D", "#CAB2D6",
            "#17BECF", "#AA4499", "#B15928", "#999933")
 
 CHANCE_COLOR = "#222222"

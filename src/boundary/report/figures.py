@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -181,7 +182,9 @@ def _crop_png(fig: Figure, canvas: FigureCanvasAgg, box, path: Path) -> bool:
     rows = px.shape[0]
     x0, x1 = int(round(box.x0 * DPI)), int(round(box.x1 * DPI))
     y0, y1 = rows - int(round(box.y1 * DPI)), rows - int(round(box.y0 * DPI))
-    imsave(path, px[max(y0, 0):y1, max(x0, 0):x1], format="png", dpi=DPI, metadata=cast(Any, {"Software": None}))
+    # zlib level 2 instead of 6: a quarter of the encoding time for files about 15% larger
+    imsave(path, px[max(y0, 0):y1, max(x0, 0):x1], format="png", dpi=DPI, metadata=cast(Any, {"Software": None}),
+           pil_kwargs={"compress_level": 2})
     return True
 
 
@@ -225,7 +228,12 @@ def _suptitle(ax, title: str, subtitle: str | None = None) -> None:
 
 
 def _short(name: str, limit: int = 32) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    """``name`` in at most ``limit`` characters; the middle goes, since checkpoints of one family
+    share a prefix ("Qwen/Qwen2.5-7B-…") and differ at the end ("…-SimpleRL-Zoo")."""
+    if len(name) <= limit:
+        return name
+    head = (limit - 1) * 2 // 5
+    return name[:head] + "…" + name[len(name) - (limit - 1 - head):]
 
 
 def _k_max(bench: BenchmarkAnalysis) -> int:
@@ -769,6 +777,7 @@ def budget_figure(bench: BenchmarkAnalysis, colors: dict[str, str], models: Sequ
                 ax.axvline(catch[m], color=CROSS_COLOR, lw=1.1, ls="--")
             g.panel_title(ax, m, colors.get(m, NEUTRAL), f"{b.curves[m].mean_tokens:,.0f} tok/answer")
         g.axes[0].set_xscale("log")
+        g.axes[0].xaxis.set_minor_locator(NullLocator())
         g.axes[0].set_ylim(-0.02, 1.02)
         g.labels("generated tokens per problem", "pass at equal cost")
         g.legend(handles)
@@ -1073,7 +1082,22 @@ def _workers(requested: int | None, n_jobs: int) -> int:
     # a daemon process cannot have children; fork is the start method that needs no importable __main__
     if multiprocessing.current_process().daemon or "fork" not in multiprocessing.get_all_start_methods():
         return 1
+    if not _fork_is_safe():
+        return 1
     return min(requested, n_jobs)
+
+
+def _fork_is_safe() -> bool:
+    """False in a process that holds an engine or a cluster connection (``boundary run`` draws its
+    report after sampling): forking CUDA contexts, vLLM's threads or Ray's gRPC channels is not."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return False
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None) if torch is not None else None
+    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
+        return False
+    return "vllm" not in sys.modules
 
 
 class PendingFigures:
