@@ -55,8 +55,8 @@ def extract(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def measure(src: Path, run: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(src), "MPLBACKEND": "Agg"}
+def measure(src: Path, run: Path, workers: str = "") -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src), "MPLBACKEND": "Agg", "BOUNDARY_REPORT_WORKERS": workers}
     r = subprocess.run([sys.executable, "-c", CHILD, str(run)], env=env, capture_output=True, text=True, timeout=1800)
     if r.returncode != 0:
         raise SystemExit(f"measurement with {src} failed:\n{r.stderr[-3000:]}")
@@ -70,6 +70,8 @@ def main() -> None:
     ap.add_argument("run", nargs="?", default=str(ROOT / "runs" / "demo"), help="run directory (default runs/demo)")
     ap.add_argument("--before", default="main", help="git revision of the earlier code (default main)")
     ap.add_argument("--repeats", type=int, default=3, help="measurements of each code path (default 3)")
+    ap.add_argument("--sequential-too", action="store_true",
+                    help="also time this checkout with every figure drawn in the main process (1 worker)")
     args = ap.parse_args()
     run = Path(args.run)
     if not (run / "manifest.json").exists():
@@ -79,12 +81,14 @@ def main() -> None:
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True,
                           capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="bench-report-before-") as tmp:
-        paths = {f"before ({args.before} {rev})": extract(args.before, Path(tmp)),
-                 f"after (this checkout, {head})": ROOT / "src"}
+        paths = {f"before ({args.before} {rev})": (extract(args.before, Path(tmp)), ""),
+                 f"after (this checkout, {head})": (ROOT / "src", "")}
+        if args.sequential_too:
+            paths[f"after, 1 process ({head})"] = (ROOT / "src", "1")
         results: dict[str, list[dict]] = {k: [] for k in paths}
         for i in range(args.repeats):
-            for name, src in paths.items():
-                m = measure(src, run)
+            for name, (src, workers) in paths.items():
+                m = measure(src, run, workers)
                 results[name].append(m)
                 print(f"  {i + 1}/{args.repeats} {name}: {m['wall']:.2f} s wall, {m['cpu']:.2f} s CPU, "
                       f"{m['figures']} figures ({m['files']} files)", flush=True)

@@ -717,7 +717,7 @@ def extrapolation_figure(bench: BenchmarkAnalysis, colors: dict[str, str],
     sub = "maximum-likelihood fits of per-problem success rates" + (
         f"; bands: {level_pct(level)} bootstrap CI" if level is not None else "")
     styles = _extrapolation_styles(any(m in checks for m in models), any(m in bench.power_laws for m in models))
-    if _many(models):
+    if len(models) > 2:  # three lines and a band per model: more than two models overlap already
         ref = bench.reference if bench.reference in models else None
         handles = styles + ([_ref_handle(ref, colors, "measured, in every panel")] if ref else [])
         g = _Grid(len(models), title=f"{bench.benchmark}: pass@k beyond the sampled n (n = {k_max})", subtitle=sub,
