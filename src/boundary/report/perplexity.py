@@ -32,6 +32,14 @@ def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
     return paths["png"], paths["svg"], paths["pdf"]
 
 
+def _style():
+    """The report's figure style (fonts, grid, spines) while a figure is drawn and saved."""
+    import matplotlib
+
+    from boundary.report.figures import STYLE
+    return matplotlib.rc_context(STYLE)
+
+
 def _figure(png: Path, svg: Path, pdf: Path, caption: str) -> str:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
     return (f'<figure class="card"><a href="figures/{escape(svg.name)}"><img src="{uri}" alt="{escape(caption)}">'
@@ -76,19 +84,28 @@ def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path,
         models = [c.model for c in mine]
         colors = _palette(colors, models)
         data = [x.values for x in boxes]
-        fig = Figure(figsize=(max(4.0, 1.2 * len(models) + 2), 3.6))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        bp = ax.boxplot(data, showfliers=True, patch_artist=True, widths=0.55,
-                        flierprops={"markersize": 2.5, "alpha": 0.5})
-        for patch, m in zip(bp["boxes"], models):
-            patch.set_facecolor(colors[m])
-            patch.set_alpha(0.55)
-        ax.set_xticks(range(1, len(models) + 1), [f"Y_{m}" for m in models], rotation=20 if len(models) > 3 else 0)
-        ax.set_ylabel(f"PPL_{main}(Y)")
-        ax.set_title(f"{bench}: perplexity under {main}", fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
+        with _style():
+            fig = Figure(figsize=(max(4.2, 1.1 * len(models) + 2.4), 3.8), dpi=150)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            bp = ax.boxplot(data, showfliers=True, patch_artist=True, widths=0.55,
+                            flierprops={"markersize": 2.2, "alpha": 0.35, "markeredgewidth": 0.5},
+                            medianprops={"color": "#222222", "lw": 1.4})
+            for patch, m in zip(bp["boxes"], models):
+                patch.set_facecolor(colors[m])
+                patch.set_alpha(0.7)
+            ax.set_xticks(range(1, len(models) + 1), [f"Y_{m}" for m in models],
+                          rotation=20 if len(models) > 4 else 0)
+            # perplexities are skewed (a few samples at 50-150 against medians near 2): a log axis
+            # keeps the boxes readable next to the outliers
+            hi = max((float(max(v)) for v in data if len(v)), default=1.0)
+            med = min((float(sorted(v)[len(v) // 2]) for v in data if len(v)), default=1.0)
+            if hi > 8 * med > 0:
+                ax.set_yscale("log")
+            ax.set_ylabel(f"PPL_{main}(Y)" + (" (log scale)" if ax.get_yscale() == "log" else ""))
+            ax.set_title(f"{bench}: perplexity under {main}")
+            ax.grid(axis="x", visible=False)
+            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
         own = next((c for c in mine if c.model == main), None)
         cap = (f"{bench}: PPL_{main}(Y_S), the perplexity {main} assigns to each model's responses (one box per "
                f"responding model; every scored sample pooled over problems).")
@@ -149,15 +166,17 @@ def entropy_part(pp: PerplexityAnalysis, figures_dir: Path,
         mine = [e for e in ents if e.benchmark == bench]
         models = [e.model for e in mine]
         colors = _palette(colors, models)
-        fig = Figure(figsize=(max(4.0, 1.0 * len(models) + 2), 3.2))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        ax.bar(range(len(models)), [e.entropy for e in mine], color=[colors[m] for m in models], alpha=0.8)
-        ax.set_xticks(range(len(models)), models, rotation=20 if len(models) > 3 else 0)
-        ax.set_ylabel("token entropy (nats/token)")
-        ax.set_title(f"{bench}: token entropy of the sampled responses", fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
+        with _style():
+            fig = Figure(figsize=(max(4.2, 0.85 * len(models) + 2.4), 3.4), dpi=150)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            ax.bar(range(len(models)), [e.entropy for e in mine], color=[colors[m] for m in models], alpha=0.85)
+            ax.set_xticks(range(len(models)), models, rotation=25 if len(models) > 6 else 0,
+                          ha="right" if len(models) > 6 else "center")
+            ax.set_ylabel("token entropy (nats/token)")
+            ax.set_title(f"{bench}: token entropy of the sampled responses")
+            ax.grid(axis="x", visible=False)
+            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
         cap = (f"{bench}: −Σ logprob / Σ tokens over each model's samples with recorded logprobs (the "
                "Monte-Carlo estimate of the per-token entropy).")
         parts.append(f'<div class="grid">{_figure(png, svg, pdf, cap)}</div>')
