@@ -66,6 +66,8 @@ def _expected_stems(a) -> set[str]:
     for b in a.benchmarks:
         bs = slug(b.benchmark)
         stems |= {f"{bs}_passk", f"{bs}_histogram", f"{bs}_cover", f"{bs}_extrapolation"}
+        if len(b.algorithms) > 1:  # the algorithm table as a figure
+            stems.add(f"{bs}_algorithms")
         for c in b.comparisons:
             stems.add(f"{bs}_diff_{slug(c.reference)}_vs_{slug(c.other)}")
             stems.add(f"{bs}_coverage_{slug(c.reference)}_vs_{slug(c.other)}")
@@ -73,12 +75,12 @@ def _expected_stems(a) -> set[str]:
 
 
 @pytest.mark.parametrize("which", ["two", "three"])
-def test_every_figure_exists_as_png_and_svg(which, request):
+def test_every_figure_exists_as_png_svg_and_pdf(which, request):
     a, paths = request.getfixturevalue(which)
     assert isinstance(paths, ReportPaths)
     stems = _expected_stems(a)
     n_models = len(a.benchmarks[0].models)
-    assert len(stems) == 4 + 2 * (n_models - 1)
+    assert len(stems) == 4 + 2 * (n_models - 1) + (len(a.benchmarks[0].algorithms) > 1)
     for stem in stems:
         png, svg = paths.figures_dir / f"{stem}.png", paths.figures_dir / f"{stem}.svg"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -86,7 +88,7 @@ def test_every_figure_exists_as_png_and_svg(which, request):
         text = svg.read_text(encoding="utf-8")
         assert "<svg" in text and len(text) > 5000
     assert {p.stem for p in paths.figures} == stems
-    assert sorted(p.suffix for p in paths.figures) == [".png"] * len(stems) + [".svg"] * len(stems)
+    assert sorted(p.suffix for p in paths.figures) == sorted([".pdf", ".png", ".svg"] * len(stems))
     on_disk = {p.name for p in paths.figures_dir.iterdir()}
     assert on_disk == {p.name for p in paths.figures}
 
@@ -102,7 +104,8 @@ def test_index_embeds_and_links_every_figure(which, request):
     decoded = {base64.b64decode(e) for e in embedded}
     assert decoded == {p.read_bytes() for p in svgs}
     for p in paths.figures:
-        assert f'href="figures/{p.name}"' in html
+        if p.suffix != ".pdf":  # the PDFs are for papers; the page links PNG and SVG
+            assert f'href="figures/{p.name}"' in html
     # Self-contained: no external resources; the only scripts are inline (the chart's code and data).
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert not re.search(r"<script[^>]*\ssrc=", html)

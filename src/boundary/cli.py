@@ -498,18 +498,44 @@ def report(run: list[Path] = typer.Argument(..., help="Run directory; several pu
                                                        "figures and tables (their benchmarks must have the same "
                                                        "problems)."),
            out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report; "
-                                               "required with several runs)."),
+                                               "required with several runs); with --figure, the figure's file "
+                                               "(.pdf, .png or .svg)."),
+           figure: str | None = typer.Option(None, "--figure", help="Write only this figure to --out: passk, diff, "
+                                             "histogram, coverage, cover, extrapolation, budget, answers, sweep "
+                                             "or algorithms."),
+           models: str | None = typer.Option(None, "--models", help="With --figure: the models to draw, comma-"
+                                             "separated (e.g. base,grpo; default: all)."),
+           benchmark: str | None = typer.Option(None, "--benchmark", help="With --figure: the benchmark (needed "
+                                                "when the run has several)."),
            *, analysis_options: dict):
     """Analyse and write figures, tables, summary.json and a self-contained index.html.
+
+    With --figure, write just that one figure (the one a paper needs) to the file --out, e.g.
+    `boundary report RUN --figure passk --models base,grpo --out fig.pdf`.
 
     Analysis options default to the run's spec (`analysis:` block; the first run's with several), then to
     AnalysisConfig's defaults. With several runs, a model name they share is qualified as RUN_DIR/MODEL
     (--reference takes either form) and the reference defaults to the first run's."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report
+    if figure is None and (models is not None or benchmark is not None):
+        raise BoundaryError("--models and --benchmark choose what --figure draws; add --figure KIND "
+                            "(e.g. --figure passk).")
+    if figure is not None and out_dir is None:
+        raise BoundaryError(f"--figure {figure} writes one file: give it with --out, e.g. --out {figure}.pdf.")
+    if figure is not None and out_dir is not None:
+        from boundary.report.figures import check_figure_request
+        check_figure_request(figure, out_dir)
     rs, config = _runs_config(run, analysis_options, out_dir, "report")
     with err.status("analysing (bootstrap over problems)…"):
         a = run_analysis(rs[0] if len(rs) == 1 else rs, config)
+    if figure is not None:
+        from boundary.report import write_figure
+        assert out_dir is not None
+        chosen = [m.strip() for m in models.split(",") if m.strip()] if models is not None else None
+        path = write_figure(a, figure, models=chosen, benchmark=benchmark, out=out_dir)
+        out.print(f"figure: [bold]{path}[/]")
+        return
     with err.status("drawing figures and writing the report…"):
         paths = write_report(a, out_dir or rs[0].path / "report")
     if len(rs) == 1:

@@ -10,7 +10,8 @@ Layout of ``out_dir``::
     index.html          self-contained page (the answer first: headline tables, one sentence and an
                         interactive pass@k chart per benchmark; figures embedded; links to the files below)
     summary.json        the numbers of the analysis, versioned (``report.summary``; docs/summary.md)
-    figures/*.png|svg   one pair per figure (``figures.figure_stems`` gives the names)
+    figures/*.png|svg|pdf  one triple per figure (``figures.figure_stems`` gives the names); PDFs
+                        are vector files with embedded fonts, for a paper
     tables/*.csv|md|tex summary tables; curves.csv and differences.csv hold every k
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boundary.analysis.analyze import Analysis
-from boundary.report.figures import FigureFile, render_figures
+from boundary.report.figures import FIGURE_KINDS, FigureFile, render_figures, start_figures, write_figure
 from boundary.report.html import render_html, write_html
 from boundary.report.reading import Reading, reading_text, readings
 from boundary.report.summary import (SUMMARY_FORMAT, SUMMARY_VERSION, Summary, read_summary, summary_dict,
@@ -36,7 +37,7 @@ class ReportPaths:
     tables_dir: Path
     summary_json: Path
     figures: tuple[Path, ...]
-    """Every figure file written (PNG and SVG)."""
+    """Every figure file written (PNG, SVG and PDF)."""
     tables: tuple[Path, ...]
     """Every table file written (CSV, Markdown, LaTeX)."""
     samples_html: Path | None = None
@@ -45,17 +46,22 @@ class ReportPaths:
     """What the answer-validity section skipped and why (no texts, no judgments, ...)."""
 
 
-def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True) -> ReportPaths:
+def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, workers: int | None = None,
+                 pair_figures: bool | None = None) -> ReportPaths:
     """Write figures, tables, ``summary.json`` and ``index.html`` of ``analysis`` into ``out_dir``.
 
     ``browser``: write the sample browser ``samples.html`` and the answer-validity section
-    (True, a ``browser.BrowserConfig``, or False to skip both).
+    (True, a ``browser.BrowserConfig``, or False to skip both). ``workers``: processes drawing the
+    figures (None: two for a report of 12 figures or more, see ``figures.start_figures``); the
+    tables, the sample browser and the perplexity section are written meanwhile. ``pair_figures``:
+    one diff and one coverage figure per comparison (True), one overview of each (False), or None:
+    per comparison up to four models, overviews (small multiples) above.
     """
     root = Path(out_dir)
     figures_dir, tables_dir = root / "figures", root / "tables"
     for d in (root, figures_dir, tables_dir):
         d.mkdir(parents=True, exist_ok=True)
-    figs = render_figures(analysis, figures_dir)
+    pending = start_figures(analysis, figures_dir, workers=workers, pair_figures=pair_figures)
     tables = build_tables(analysis)
     table_paths = write_tables(analysis, tables_dir, tables)
     summary = root / "summary.json"
@@ -69,14 +75,16 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True) -> Re
         extras.append(section)
     from boundary.report.perplexity import perplexity_section     # perplexity, token entropy (or why skipped)
     extras.append(perplexity_section(analysis, root)[0])
+    figs = pending.result()
     index = write_html(analysis, figs, tables, root, extras=extras,
                        samples_href=samples_html.name if samples_html is not None else None)
-    files = tuple(p for f in figs for p in (f.png, f.svg))
+    files = tuple(p for f in figs for p in f.files)
     return ReportPaths(root=root, index_html=index, figures_dir=figures_dir, tables_dir=tables_dir,
                        summary_json=summary, figures=files, tables=tuple(table_paths),
                        samples_html=samples_html, validity_notes=tuple(notes))
 
 
-__all__ = ["ReportPaths", "write_report", "summary_dict", "render_figures", "build_tables", "write_tables",
+__all__ = ["ReportPaths", "write_report", "write_figure", "FIGURE_KINDS", "summary_dict", "render_figures",
+           "build_tables", "write_tables",
            "render_html", "readings", "reading_text", "Reading", "FigureFile", "Table",
            "Summary", "summary_schema", "read_summary", "summary_json", "SUMMARY_FORMAT", "SUMMARY_VERSION"]

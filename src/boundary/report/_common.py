@@ -6,9 +6,16 @@ import hashlib
 import math
 import re
 
-# Okabe–Ito colour-blind-safe palette (minus yellow, which vanishes on white), then Tableau.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-           "#8c564b", "#7f7f7f", "#bcbd22", "#17becf", "#9467bd")
+# Okabe–Ito colour-blind-safe palette (minus yellow, which vanishes on white, and black, which is the
+# chance floor's; sky blue moved to the tenth place, away from the reference's blue), then colours
+# picked greedily to keep the 20 as far apart as possible (smallest CIELAB ΔE between any two: 23),
+# lightness between 30 and 78 so that none looks black, grey or white.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#6A3D9A", "#66A61E", "#E7298A",
+           "#8C564B", "#56B4E9", "#882255", "#E31A1C", "#BCBD22", "#FB9A99", "#A6761D", "#CAB2D6",
+           "#17BECF", "#AA4499", "#B15928", "#999933")
+
+CHANCE_COLOR = "#222222"
+"""The chance floor: near-black and dashed, never a model's colour."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -44,9 +51,21 @@ def model_order(analysis) -> list[str]:
     return seen
 
 
+def palette(n: int) -> list[str]:
+    """``n`` distinct colours: ``PALETTE``, then hues spaced by the golden angle (never a repeat)."""
+    import colorsys
+    out = list(PALETTE[:n])
+    for i in range(n - len(out)):
+        h = (0.11 + i * 0.618033988749895) % 1.0
+        r, g, b = colorsys.hls_to_rgb(h, 0.45 if i % 2 else 0.58, 0.75)
+        out.append(f"#{round(r * 255):02X}{round(g * 255):02X}{round(b * 255):02X}")
+    return out
+
+
 def model_colors(analysis) -> dict[str, str]:
-    """One colour per model, the same in every figure of the report."""
-    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(model_order(analysis))}
+    """One colour per model, the same in every figure and table of the report (reference first)."""
+    order = model_order(analysis)
+    return dict(zip(order, palette(len(order))))
 
 
 def fmt_p(p: float) -> str:

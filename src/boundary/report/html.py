@@ -277,8 +277,10 @@ def _further_html(bench, figs: list[FigureFile], figures_rel: str) -> list[str]:
     return out
 
 
-def _comparison_details(bench, comp, mine: list[FigureFile], figures_rel: str, colors: dict[str, str]) -> list[str]:
-    """One comparison, folded: its reading (the per-pair prose) and its figures, under an anchor."""
+def _comparison_details(bench, comp, mine: list[FigureFile], figures_rel: str, colors: dict[str, str],
+                        overview: str | None = None) -> list[str]:
+    """One comparison, folded: its reading (the per-pair prose) and its figures, under an anchor (or,
+    when the figures are overviews with a panel per comparison, a link to them: ``overview``)."""
     r = comparison_reading(bench, comp)
     x = comp.crossover
     if x.k is None:
@@ -305,6 +307,9 @@ def _comparison_details(bench, comp, mine: list[FigureFile], figures_rel: str, c
     out.append("</div>")
     if figs:
         out.append('<div class="grid">' + "".join(_figure_html(f, figures_rel) for f in figs) + "</div>")
+    elif overview:
+        out.append(f'<p class="caption">Its difference and coverage are panels of the <a href="#{_e(overview)}">'
+                   f'overview figures</a> above.</p>')
     out.append("</details>")
     return out
 
@@ -401,13 +406,19 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
         if b.comparisons:
             p.append(f'<h3 id="{_e(bench_ids[b.benchmark])}-comparisons">Each comparison with {_e(b.reference)} '
                      '<span class="h-stats">(click to unfold its reading and figures)</span></h3>')
+            overview = [f for f in mine if f.pair is None and f.kind in ("diff", "coverage")]
+            if overview:               # above four models: one figure per kind, a panel per comparison
+                p += _figure_group(f"Differences and coverage against {b.reference}, every comparison", overview,
+                                   figures_rel, wide=True, anchor=f"{bench_ids[b.benchmark]}-overview")
             for c in b.comparisons:
-                p += _comparison_details(b, c, mine, figures_rel, colors)
+                p += _comparison_details(b, c, mine, figures_rel, colors,
+                                         overview=f"{bench_ids[b.benchmark]}-overview" if overview else None)
         else:
             for r in benchmark_readings(b):
                 p.append(f'<div class="reading"><p>{_e(r.text)}</p></div>')
         further_kinds = ("extrapolation", "budget", "answers", "sweep")
-        placed = {id(f) for f in mine if f.kind == "passk" or f.pair is not None or f.kind in further_kinds}
+        placed = {id(f) for f in mine if f.kind in ("passk", "diff", "coverage") or f.pair is not None
+                  or f.kind in further_kinds}
         p += _figure_group("Accuracy distribution and Cover@τ",
                            [f for f in mine if f.kind == "histogram"] + [f for f in mine if f.kind == "cover"]
                            + [f for f in mine if id(f) not in placed and f.kind not in ("histogram", "cover")],

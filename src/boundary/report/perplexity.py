@@ -21,24 +21,31 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from boundary.analysis.perplexity import EntropyMatchRow, PerplexityAnalysis
-from boundary.report._common import PALETTE, slug
+from boundary.report._common import model_colors, slug
 
 ANCHOR, TITLE = "perplexity", "Perplexity and entropy"
 
 
-def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
-    fig.savefig(png, dpi=150, bbox_inches="tight", pad_inches=0.08, metadata={"Software": None})
-    fig.savefig(svg, bbox_inches="tight", pad_inches=0.08, metadata={"Date": None, "Creator": None})
-    return png, svg
+def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
+    from boundary.report.figures import save_figure
+    paths = save_figure(fig, out_dir, stem)     # one layout for PNG, SVG and PDF (fonts embedded)
+    return paths["png"], paths["svg"], paths["pdf"]
 
 
-def _figure(png: Path, svg: Path, caption: str) -> str:
+def _style():
+    """The report's figure style (fonts, grid, spines) while a figure is drawn and saved."""
+    import matplotlib
+
+    from boundary.report.figures import STYLE
+    return matplotlib.rc_context(STYLE)
+
+
+def _figure(png: Path, svg: Path, pdf: Path, caption: str) -> str:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
     return (f'<figure class="card"><a href="figures/{escape(svg.name)}"><img src="{uri}" alt="{escape(caption)}">'
             f'</a><figcaption>{escape(caption)}<span class="links"><a href="figures/{escape(png.name)}">PNG</a>'
-            f'<a href="figures/{escape(svg.name)}">SVG</a></span></figcaption></figure>')
+            f'<a href="figures/{escape(svg.name)}">SVG</a><a href="figures/{escape(pdf.name)}">PDF</a></span>'
+            '</figcaption></figure>')
 
 
 def _table(rows: list[dict]) -> str:
@@ -57,11 +64,8 @@ def _skipped(what: str, why: str) -> str:
     return f'<p class="empty"><strong>{escape(what)} skipped:</strong> {escape(why)}</p>'
 
 
-def _colors(models: list[str]) -> dict[str, str]:
-    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(models)}
-
-
-def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[str], list[str]]:
+def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path,
+                       colors: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for the perplexity part: box plots, matrix table, readings."""
     cells = list(pp.cells)
     if not cells:
@@ -78,25 +82,34 @@ def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[
         by_model = {c.model: c for c in cells if c.benchmark == bench and c.scorer == main}
         mine = [by_model[x.model] for x in boxes]
         models = [c.model for c in mine]
-        colors = _colors(models)
+        colors = _palette(colors, models)
         data = [x.values for x in boxes]
-        fig = Figure(figsize=(max(4.0, 1.2 * len(models) + 2), 3.6))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        bp = ax.boxplot(data, showfliers=True, patch_artist=True, widths=0.55,
-                        flierprops={"markersize": 2.5, "alpha": 0.5})
-        for patch, m in zip(bp["boxes"], models):
-            patch.set_facecolor(colors[m])
-            patch.set_alpha(0.55)
-        ax.set_xticks(range(1, len(models) + 1), [f"Y_{m}" for m in models], rotation=20 if len(models) > 3 else 0)
-        ax.set_ylabel(f"PPL_{main}(Y)")
-        ax.set_title(f"{bench}: perplexity under {main}", fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        png, svg = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
+        with _style():
+            fig = Figure(figsize=(max(4.2, 1.1 * len(models) + 2.4), 3.8), dpi=150)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            bp = ax.boxplot(data, showfliers=True, patch_artist=True, widths=0.55,
+                            flierprops={"markersize": 2.2, "alpha": 0.35, "markeredgewidth": 0.5},
+                            medianprops={"color": "#222222", "lw": 1.4})
+            for patch, m in zip(bp["boxes"], models):
+                patch.set_facecolor(colors[m])
+                patch.set_alpha(0.7)
+            ax.set_xticks(range(1, len(models) + 1), [f"Y_{m}" for m in models],
+                          rotation=20 if len(models) > 4 else 0)
+            # perplexities are skewed (a few samples at 50-150 against medians near 2): a log axis
+            # keeps the boxes readable next to the outliers
+            hi = max((float(max(v)) for v in data if len(v)), default=1.0)
+            med = min((float(sorted(v)[len(v) // 2]) for v in data if len(v)), default=1.0)
+            if hi > 8 * med > 0:
+                ax.set_yscale("log")
+            ax.set_ylabel(f"PPL_{main}(Y)" + (" (log scale)" if ax.get_yscale() == "log" else ""))
+            ax.set_title(f"{bench}: perplexity under {main}")
+            ax.grid(axis="x", visible=False)
+            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
         own = next((c for c in mine if c.model == main), None)
         cap = (f"{bench}: PPL_{main}(Y_S), the perplexity {main} assigns to each model's responses (one box per "
                f"responding model; every scored sample pooled over problems).")
-        parts.append(f'<div class="grid">{_figure(png, svg, cap)}</div>')
+        parts.append(f'<div class="grid">{_figure(png, svg, pdf, cap)}</div>')
         parts.append(_reading(f"{bench}: how likely {main} finds the other models' answers",
                               _read_perplexity(main, own, [c for c in mine if c.model != main])))
     rows = [{"benchmark": c.benchmark, "scorer M": c.scorer, "responses S": c.model, "problems": c.problems,
@@ -132,7 +145,16 @@ def _read_perplexity(main, own, others) -> str:
     return " ".join(out)
 
 
-def entropy_part(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[str], list[str]]:
+def _palette(colors: dict[str, str] | None, models: list[str]) -> dict[str, str]:
+    """The report's colour of each model (``model_colors``), or a fresh palette without an analysis."""
+    if colors is not None and all(m in colors for m in models):
+        return colors
+    from boundary.report._common import palette
+    return dict(zip(models, palette(len(models))))
+
+
+def entropy_part(pp: PerplexityAnalysis, figures_dir: Path,
+                 colors: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for token entropy per model and the entropy-matched temperature."""
     ents = list(pp.entropies)
     if not ents:
@@ -143,19 +165,21 @@ def entropy_part(pp: PerplexityAnalysis, figures_dir: Path) -> tuple[list[str], 
     for bench in sorted({e.benchmark for e in ents}):
         mine = [e for e in ents if e.benchmark == bench]
         models = [e.model for e in mine]
-        colors = _colors(models)
-        fig = Figure(figsize=(max(4.0, 1.0 * len(models) + 2), 3.2))
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        ax.bar(range(len(models)), [e.entropy for e in mine], color=[colors[m] for m in models], alpha=0.8)
-        ax.set_xticks(range(len(models)), models, rotation=20 if len(models) > 3 else 0)
-        ax.set_ylabel("token entropy (nats/token)")
-        ax.set_title(f"{bench}: token entropy of the sampled responses", fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        png, svg = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
+        colors = _palette(colors, models)
+        with _style():
+            fig = Figure(figsize=(max(4.2, 0.85 * len(models) + 2.4), 3.4), dpi=150)
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            ax.bar(range(len(models)), [e.entropy for e in mine], color=[colors[m] for m in models], alpha=0.85)
+            ax.set_xticks(range(len(models)), models, rotation=25 if len(models) > 6 else 0,
+                          ha="right" if len(models) > 6 else "center")
+            ax.set_ylabel("token entropy (nats/token)")
+            ax.set_title(f"{bench}: token entropy of the sampled responses")
+            ax.grid(axis="x", visible=False)
+            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
         cap = (f"{bench}: −Σ logprob / Σ tokens over each model's samples with recorded logprobs (the "
                "Monte-Carlo estimate of the per-token entropy).")
-        parts.append(f'<div class="grid">{_figure(png, svg, cap)}</div>')
+        parts.append(f'<div class="grid">{_figure(png, svg, pdf, cap)}</div>')
         lo, hi = min(mine, key=lambda e: e.entropy), max(mine, key=lambda e: e.entropy)
         text = "; ".join(f"{e.model} {e.entropy:.3f}" for e in mine) + " nats per token."
         if lo.model != hi.model:
@@ -193,6 +217,7 @@ def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, s
         section = (ANCHOR, TITLE, _skipped("Perplexity and token entropy", why))
         return section, [f"perplexity and entropy skipped: {why}"]
     figures_dir = Path(out_dir) / "figures"
-    p_parts, p_notes = perplexity_figures(pp, figures_dir)
-    e_parts, e_notes = entropy_part(pp, figures_dir)
+    colors = model_colors(analysis)             # the same colour per model as every other figure
+    p_parts, p_notes = perplexity_figures(pp, figures_dir, colors)
+    e_parts, e_notes = entropy_part(pp, figures_dir, colors)
     return (ANCHOR, TITLE, "".join(p_parts + e_parts)), p_notes + e_notes

@@ -408,23 +408,41 @@ _LATEX_SPECIAL = {
 }
 
 
+_LATEX_SPECIAL.update({
+    "·": r"$\cdot$", "±": r"$\pm$", "∞": r"$\infty$", "σ": r"$\sigma$", "μ": r"$\mu$", "γ": r"$\gamma$",
+    "Σ": r"$\Sigma$", "√": r"$\surd$", "←": r"$\leftarrow$", "↑": r"$\uparrow$", "↓": r"$\downarrow$",
+    "°": r"\ensuremath{^\circ}", "▲": r"$\blacktriangle$", "▼": r"$\blacktriangledown$", "◇": r"$\diamond$",
+    "₀": r"$_0$", "₁": r"$_1$", "₂": r"$_2$", "³": r"$^3$", "²": r"$^2$", "¹": r"$^1$", "\u00a0": "~",
+    "“": "``", "”": "''", "‘": "`", "’": "'", "§": r"\S{}", "¶": r"\P{}", "©": r"\copyright{}",
+})
+_LATIN1 = frozenset(chr(c) for c in range(0xC0, 0x100)) - set("ÐðÞþ×÷")
+"""Accented letters that LaTeX's default utf8 input and OT1 fonts typeset (ä, é, ñ, ß, ...)."""
+
+
 def latex_escape(s: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in s)
+    """``s`` as LaTeX text that pdflatex compiles without extra packages: the ten special characters
+    escaped, the report's Greek letters and symbols in math mode, accented Latin-1 letters kept (LaTeX's
+    default utf8 input), any other character replaced by ``?`` (pdflatex would stop on it)."""
+    return "".join(_LATEX_SPECIAL.get(ch) or (ch if ord(ch) < 0x80 or ch in _LATIN1 else "?") for ch in s)
+
+
+LATEX_PREAMBLE = "% requires \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule)\n"
+"""The first line of every ``.tex`` table: the one package it needs."""
 
 
 def to_latex(rows: list[Row], *, caption: str = "", label: str = "") -> str:
-    """A booktabs table (needs ``\\usepackage{booktabs}``)."""
+    """A booktabs table (needs ``\\usepackage{booktabs}``; its first line says so)."""
     cols = columns(rows)
     if not cols:
         return "% (empty table: nothing to show)\n"
     numeric = [all(isinstance(r.get(c), (int, float, np.integer, np.floating)) and not isinstance(r.get(c), bool)
                    for r in rows if r.get(c) not in (None, "")) for c in cols]
     spec = "".join("r" if num else "l" for num in numeric)
-    out = [r"\begin{table}[t]", r"\centering", r"\small"]
+    out = [LATEX_PREAMBLE.rstrip("\n"), r"\begin{table}[t]", r"\centering", r"\small"]
     if caption:
         out.append(r"\caption{" + latex_escape(caption) + "}")
     if label:
-        out.append(r"\label{" + label + "}")
+        out.append(r"\label{" + "".join(ch for ch in label if ch.isascii() and ch not in "\\{}%#&$^~ ") + "}")
     out += [r"\begin{tabular}{" + spec + "}", r"\toprule",
             " & ".join(latex_escape(c) for c in cols) + r" \\", r"\midrule"]
     prev_bench = None
@@ -463,4 +481,4 @@ __all__ = ["Table", "build_tables", "write_tables", "passk_rows", "comparison_ro
            "efficiency_rows", "extrapolation_rows", "extrapolation_check_rows", "support_rows", "budget_rows",
            "budget_curve_rows", "answers_rows", "algorithm_rows", "sweep_rows", "further_tables", "histogram_rows",
            "histogram_rows_wide", "status_rows", "curve_rows", "difference_rows",
-           "to_csv", "to_markdown", "to_latex", "latex_escape", "columns"]
+           "to_csv", "to_markdown", "to_latex", "latex_escape", "LATEX_PREAMBLE", "columns"]
