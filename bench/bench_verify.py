@@ -458,6 +458,54 @@ def scaling(args) -> int:
     return 0
 
 
+_PROSE = ("I could not solve this problem", "the answer cannot be determined", "see the explanation above",
+          "it depends on the value of n", "none of the above", "insufficient information")
+_CODE = ("def f(n):\n    return n * 2", "print(sum(range(10)))", "x == 5", "return total",
+         "```python\nans = 42\n```", "lambda x: x + 1 => 3")
+
+
+def non_math_answers(n: int, rng: random.Random) -> list[str]:
+    """Distinct answers that are plainly not mathematics: ``wrong-123456`` identifiers, prose, code."""
+    out: set[str] = set()
+    while len(out) < n:
+        k = rng.randrange(3)
+        if k == 0:
+            out.add(f"{rng.choice(('wrong', 'error', 'answer', 'unknown', 'fail'))}-{rng.randrange(10**6)}")
+        elif k == 1:
+            out.add(f"{rng.choice(_PROSE)} ({rng.randrange(10**4)})")
+        else:
+            out.add(f"{rng.choice(_CODE)}  # {rng.randrange(10**4)}")
+    return sorted(out)
+
+
+def non_math(args) -> int:
+    """Grade the same non-mathematical answers against MATH500 references in this process, with
+    the cheap path off (every pair reaches SymPy) and on; verdict statuses must be identical."""
+    from boundary.verify import math as vm
+    rng = random.Random(args.seed)
+    problems = load_problems(args.data)
+    refs = [p["answer"] for p in rng.sample(problems, min(args.problems, len(problems)))]
+    pairs = [(a, rng.choice(refs)) for a in non_math_answers(args.non_math, rng)]
+    vm.warm_up()
+    results = {}
+    for cheap in (False, True):
+        vm.CHEAP_NON_MATH = cheap
+        t0 = time.perf_counter()
+        results[cheap] = [vm.grade(a, r, "", "boundary") for a, r in pairs]
+        results[cheap, "t"] = time.perf_counter() - t0
+    vm.CHEAP_NON_MATH = True
+    same = sum(x[0] == y[0] for x, y in zip(results[False], results[True]))
+    cheap_n = sum(1 for v in results[True] if v[2] and v[2].startswith("not a mathematical"))
+    print(f"| non-mathematical answers (distinct pairs, 1 process) | {len(pairs):,} |")
+    print(f"| cheap path off: every pair through the exact paths and SymPy | {fmt_s(results[False, 't'])}, "
+          f"{1000 * results[False, 't'] / len(pairs):.2f} ms/pair |")
+    print(f"| cheap path on | {fmt_s(results[True, 't'])}, {1000 * results[True, 't'] / len(pairs):.2f} ms/pair |")
+    print(f"| decided on the cheap path | {cheap_n:,} |")
+    print(f"| identical verdict statuses | {same:,} / {len(pairs):,} |")
+    print(f"| statuses | {dict(Counter(v[0] for v in results[True]))} |")
+    return 0 if same == len(pairs) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--problems", type=int, default=PROBLEMS)
@@ -478,7 +526,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--examples", type=int, default=5, help="disagreement examples to print per group")
     ap.add_argument("--dump", type=Path, default=None, help="write every disagreement as JSONL here")
+    ap.add_argument("--non-math", type=int, default=0, metavar="N",
+                    help="time N distinct non-mathematical answers (prose, code, wrong-123456) with "
+                         "the cheap path off and on, in one process; nothing else runs")
     args = ap.parse_args(argv)
+    if args.non_math:
+        return non_math(args)
     if args.scaling:
         return scaling(args)
     if args.quick:

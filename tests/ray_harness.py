@@ -108,6 +108,34 @@ def main(scenario: str, out: Path) -> None:
             result["pipe_verified"] = v.verified
             result["pipe_first_verify_start"] = min(s for s, _ in ex1.verify_stats.busy)
             result["pipe_last_sample_end"] = max(e for _, e in ex1.sample_stats.busy)
+            # an adaptive plan: the same rounds, decisions, samples and verdicts as the local stage
+            from tests.test_adaptive_sampling import spec_dict as adaptive_dict
+
+            from boundary.spec import parse_spec
+            stage(out / "adaptive-local", parse_spec(adaptive_dict(n=32)))
+            r, v, _ = stage(out / "adaptive-ray", parse_spec(adaptive_dict(n=32, executor=cfg)), ex)
+            result["adaptive_new"], result["adaptive_verified"] = r.new_samples, v.verified
+            for name, cols in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)):
+                a, b = table(out / "adaptive-local", name, cols), table(out / "adaptive-ray", name, cols)
+                result[f"adaptive_{name}_equal"] = a == b
+                result[f"adaptive_{name}_rows"] = len(b)
+            per: dict = {}
+            for m, _b, pid, *_ in table(out / "adaptive-ray", "samples", SAMPLE_COLS):
+                per[f"{m}/{pid}"] = per.get(f"{m}/{pid}", 0) + 1
+            result["adaptive_drawn"] = per
+            result["adaptive_nodes"] = sorted(ex.sample_stats.per_node.values())
+            result["adaptive_graded_on"] = sorted(n.split("/")[-1] for n in ex.verify_stats.per_node)
+            r, v, _ = stage(out / "adaptive-ray", parse_spec(adaptive_dict(n=32, executor=cfg)), ex)
+            result["adaptive_rerun_new"], result["adaptive_rerun_verified"] = r.new_samples, v.verified
+            # one replica leaves a CPU free: rounds graded by verification tasks on the cluster, not the
+            # driver (with two, the actors hold both CPUs and the driver grades)
+            one = {**cfg, "replicas": 1}
+            ex1 = RayExecutor(ExecutorConfig(**one))
+            stage(out / "adaptive-ray1", parse_spec(adaptive_dict(n=32, executor=one)), ex1)
+            result["adaptive1_equal"] = all(
+                table(out / "adaptive-local", name, cols) == table(out / "adaptive-ray1", name, cols)
+                for name, cols in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)))
+            result["adaptive1_graded_on"] = sorted(n.split("/")[-1] for n in ex1.verify_stats.per_node)
             # the CLI in a fresh process, `--executor ray --address auto`: Ray finds the cluster from
             # RAY_ADDRESS, as on a node where `ray start` ran
             import subprocess
@@ -199,6 +227,29 @@ def main(scenario: str, out: Path) -> None:
                           verdicts_equal=table(out / "dk", "verdicts", VERDICT_COLS)
                           == table(out / "ref", "verdicts", VERDICT_COLS),
                           temps=[p.name for p in (out / "dk").rglob(".*.tmp")])
+            # the same with an adaptive plan, killed after round 1's first shards: the rerun replans every
+            # round from the store and ends where an uninterrupted local run ends
+            code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.ray_harness import stage; "
+                    "from tests.test_adaptive_sampling import spec_dict; from boundary.spec import parse_spec; "
+                    f"stage({str(out / 'ak')!r}, parse_spec(spec_dict(n=32, delay=0.3, executor={cfg!r})))")
+            proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+            deadline = time.time() + 240
+            while time.time() < deadline and len(list((out / "ak" / "samples").glob("part-*.parquet"))) < 3:
+                time.sleep(0.1)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            time.sleep(5)
+            from tests.test_adaptive_sampling import spec_dict as adaptive_dict
+
+            from boundary.spec import parse_spec
+            result["adaptive_before"] = len(table(out / "ak", "samples", SAMPLE_COLS))
+            r, v, _ = stage(out / "ak", parse_spec(adaptive_dict(n=32, delay=0.3, executor=cfg)),
+                            RayExecutor(ExecutorConfig(**cfg)))
+            stage(out / "aref", parse_spec(adaptive_dict(n=32)))
+            result["adaptive_rerun_new"] = r.new_samples
+            result["adaptive_equal"] = all(table(out / "ak", t, c) == table(out / "aref", t, c)
+                                           for t, c in (("samples", SAMPLE_COLS), ("verdicts", VERDICT_COLS)))
+            result["adaptive_rows"] = len(table(out / "aref", "samples", SAMPLE_COLS))
         elif scenario == "faults":
             ex = RayExecutor(ExecutorConfig(**cfg))
             # an engine whose process dies once: the actor restarts, the unit is retried

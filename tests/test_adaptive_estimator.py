@@ -336,3 +336,50 @@ def test_bootstrap_intervals_of_an_adaptive_run_cover_the_truth_at_the_advertise
     assert all(hits[k] >= 0.90 * reps for k in ks), hits
     assert abs(np.mean(drawn) / np.mean(expected) - 1) < 0.02
     assert np.mean(drawn) < 0.75 * 100 * 64                      # the plan saved samples (~30% here)
+
+
+# ------------------------------------------------------------------------- pass@k beyond n: the fits
+
+def _stopped(plan, p, rng):
+    seqs = rng.random((p.size, plan.cap)) < p[:, None]
+    points = [plan.stopping_point(row.tolist()) for row in seqs]
+    return np.array([x[0] for x in points]), np.array([x[1] for x in points])
+
+
+def test_the_sequential_likelihood_is_the_beta_binomials_with_path_counts():
+    """With a plan, each problem's likelihood is N(t, s) ∫ p^s (1 − p)^(t − s): the same maximiser as the
+    beta-binomial on (t, s), a log-likelihood that differs by exactly Σ log N(t, s) − Σ log C(t, s)."""
+    from boundary.analysis.extrapolate import predict_pass_at_k
+    plan = AdaptivePlan(initial=4, successes=2, batch=4, cap=32)
+    rng = np.random.default_rng(5)
+    t, s = _stopped(plan, rng.beta(0.5, 0.8, size=300), rng)
+    assert len(set(t.tolist())) > 3                               # some stopped early, some went on
+    for zi in (True, False):
+        seq = predict_pass_at_k(t, s, [1, 32, 128], zero_inflated=zi, n_boot=0, plan=plan)
+        naive = predict_pass_at_k(t, s, [1, 32, 128], zero_inflated=zi, n_boot=0)
+        assert seq.sampled_n == 32 and naive.sampled_n == int(t.min())
+        assert np.allclose(seq.estimate, naive.estimate, atol=1e-6)
+        shift = sum(math.log(path_count(plan, int(a), int(b))) - math.log(math.comb(int(a), int(b)))
+                    for a, b in zip(t, s))
+        assert shift < -1.0                                        # N < C for stops after the first check
+        assert seq.fit.log_likelihood - naive.fit.log_likelihood == pytest.approx(shift, abs=1e-6)
+
+
+def test_the_fit_of_adaptive_samples_recovers_the_population():
+    """2,000 problems from a zero-inflated Beta population, each sampled under the plan: the fit's
+    pass@k beyond the cap (k = 256, 4 × n) is within its 95% interval of the population's, as close as
+    the same fit on fixed-n samples of the same problems."""
+    from boundary.analysis.extrapolate import population_pass_at_k, predict_pass_at_k
+    plan = AdaptivePlan(initial=8, successes=8, batch=8, cap=64)
+    rng = np.random.default_rng(11)
+    p = np.where(rng.random(2000) < 0.2, 0.0, rng.beta(0.6, 0.6, size=2000))
+    t, s = _stopped(plan, p, rng)
+    ks = [1, 64, 256]
+    truth = population_pass_at_k(0.6, 0.6, np.array(ks), zero_mass=0.2)
+    e = predict_pass_at_k(t, s, ks, zero_inflated=True, n_boot=60, plan=plan)
+    assert t.sum() < 0.8 * 2000 * 64
+    assert np.all(e.lower <= truth) and np.all(truth <= e.upper), (e.lower, e.estimate, e.upper, truth)
+    assert abs(e.fit.zero_mass - 0.2) < 0.05
+    fixed = predict_pass_at_k(np.full(2000, 64), (rng.random((2000, 64)) < p[:, None]).sum(1), ks,
+                              zero_inflated=True, n_boot=0)
+    assert np.max(np.abs(e.estimate - truth)) < max(0.02, 2 * np.max(np.abs(fixed.estimate - truth)))

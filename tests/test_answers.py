@@ -82,3 +82,44 @@ def test_entropy_of_uniform_answers_is_log_m():
     d = answer_diversity(_verdicts(rows))[("m", "b")]
     assert d.distinct.tolist() == [1, 2, 5]
     assert d.entropy == pytest.approx(np.log([1, 2, 5]))
+
+
+def test_answer_classes_are_remembered_per_shard(tmp_path, monkeypatch):
+    """The second analysis normalizes nothing; a rewritten shard is normalized again; a damaged cache
+    file is ignored; a read-only store still analyses."""
+    from boundary.analysis import _answer_cache, answers
+    from boundary.store import Run
+    run = Run.create(tmp_path / "r")
+
+    def shard(rows, first):
+        return _verdicts(rows).append_column("sample_index", pa.array(range(first, first + len(rows)), pa.int32()))
+
+    a = run.write("verdicts", shard([("m", "b", "p", "wrong", "\\frac{1}{2}"), ("m", "b", "p", "wrong", "0.5")], 0),
+                  name="part-a.parquet")
+    run.write("verdicts", shard([("m", "b", "p", "correct", "3")], 2), name="part-b.parquet")
+    monkeypatch.setattr(_answer_cache, "RECENT_NS", 0)             # the shards were just written
+    calls = []
+    real = answers.answer_classes
+    monkeypatch.setattr(answers, "answer_classes", lambda t, **kw: calls.append(t.num_rows) or real(t, **kw))
+    first = run_answer_classes(run)
+    assert sorted(calls) == [1, 2] and (run.path / _answer_cache.NAME).is_file()
+    d = diversity_from_classes(first)[("m", "b")]
+    assert d.distinct.tolist() == [2] and d.samples.tolist() == [3]      # 1/2 = 0.5: one class
+    calls.clear()
+    assert run_answer_classes(run).sort_by("answer").equals(first.sort_by("answer")) and calls == []
+    run.write("verdicts", shard([("m", "b", "p", "wrong", "7"), ("m", "b", "p", "wrong", "0.5")], 0), name="part-a.parquet")
+    assert a.exists() and diversity_from_classes(run_answer_classes(run))[("m", "b")].distinct.tolist() == [3]
+    assert calls == [2]                                            # only the rewritten shard
+    (run.path / _answer_cache.NAME).write_bytes(b"not parquet")
+    calls.clear()
+    assert diversity_from_classes(run_answer_classes(run))[("m", "b")].distinct.tolist() == [3]
+    assert sorted(calls) == [1, 2]
+    import boundary.store.run as store_run
+
+    def read_only(path, data):
+        raise PermissionError(f"{path}: read-only file system")
+
+    monkeypatch.setattr(store_run, "atomic_write_bytes", read_only)
+    (run.path / _answer_cache.NAME).unlink()
+    assert diversity_from_classes(run_answer_classes(run))[("m", "b")].distinct.tolist() == [3]
+    assert not (run.path / _answer_cache.NAME).exists()

@@ -41,14 +41,14 @@ SOURCE_RE = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/(issues|pull|blob)
 # Measured against the verifier as of this file's writing (label mismatches in a clean environment):
 # (Fixed since: tex-pi-over-2-plain, tex-neg-2pi -- bare pi; inf-oo -- SymPy's oo; rep-ellipsis --
 # 0.777\ldots; mat-vector-as-tuple -- one-column pmatrix as a tuple; cplx-float-form -- 14.0 + -1.0i;
-# cplx-i-squared -- exact evaluation with i; sym-exp16 -- exp(16).)
+# cplx-i-squared -- exact evaluation with i; sym-exp16 -- exp(16); time-pm -- \text{ PM} is no longer
+# dropped as a unit.)
 KNOWN_GAPS: dict[str, str] = {
     "int-x-in-closed": "label correct; verifier says no_answer (path extract)",
     "tup-set-for-tuple": "label wrong; verifier says no_answer (path extract)",
     "pct-increase-prose": "label correct; verifier says no_answer (path extract)",
     "sci-unit": "label correct; verifier says wrong (path symbolic)",
     "mc-plain-vs-text": "label correct; verifier says no_answer (path extract)",
-    "time-pm": "label correct; verifier says wrong (path symbolic)",
     "obox-sequences": "label correct; verifier says no_answer (path extract)",
     "obox-probability": "label correct; verifier says no_answer (path extract)",
     "obox-final-answer-sentence": "label correct; verifier says no_answer (path extract)",

@@ -32,3 +32,21 @@ def test_regressions():
     items = [(r, ref, HINTS.get(r)) for r, ref, _ in CASES]
     got = [v.status for v in verify_math_batch(items)]
     assert got == [want for _, _, want in CASES]
+
+
+def test_non_mathematics_decided_without_sympy_and_same_status():
+    """Prose, code and ``wrong-123456`` against a constant are wrong on the cheap path (path "type"),
+    with the status the SymPy path gives."""
+    from boundary.verify import math as vm
+    pairs = [("wrong-123456", "5"), ("I could not solve this", "\\frac{1}{2}"), ("return total", "3\\sqrt{13}"),
+             ("def f(n): return n", "42")]
+    try:
+        vm.CHEAP_NON_MATH = False
+        slow = [vm.grade(a, r, "", "boundary") for a, r in pairs]
+    finally:
+        vm.CHEAP_NON_MATH = True
+    fast = [vm.grade(a, r, "", "boundary") for a, r in pairs]
+    assert [v[0] for v in fast] == [v[0] for v in slow] == ["wrong"] * len(pairs)
+    assert all(v[1] == "type" and v[2].startswith("not a mathematical answer") for v in fast), fast
+    # a function name is not prose: sin(pi/6) still reaches the exact/symbolic paths and is correct
+    assert vm.grade("\\sin(\\pi/6)", "\\frac{1}{2}", "", "boundary")[0] == "correct"

@@ -8,12 +8,14 @@ address, and no test may send traffic anywhere but loopback.
   organism's real checkpoints through `backend: tiny`, and with `backend: openai` against a real vLLM
   server on loopback; a run half-sampled locally and
   finished on Ray (and the reverse) equals the local one; a rerun of a finished run does nothing;
-  verification is pipelined behind sampling; `boundary run --executor ray --address auto` in a fresh
+  verification is pipelined behind sampling; an adaptive plan (sampling.adaptive) draws the same
+  rounds, samples and verdicts as locally; `boundary run --executor ray --address auto` in a fresh
   process finds the cluster (RAY_ADDRESS) and equals the local run;
 - faults: an engine process that dies mid-unit (the actor restarts, the unit is retried); an engine
   that dies inside a live process (EngineDeadError: the actor exits so Ray restarts it); a unit that
   always fails is reported after its retries while the rest is stored;
-- driver killed mid-run: a rerun draws only the missing samples, and the run equals a local one;
+- driver killed mid-run (fixed n, and an adaptive plan): a rerun draws only the missing samples, and
+  the run equals a local one;
 - node crash: a worker node's whole process tree killed after a unit stored its shard but before it
   reported: the run completes with every key exactly once and no temporary file left.
 """
@@ -82,6 +84,16 @@ def test_ray_run_equals_a_local_run(tmp_path):
     assert r["rerun_new"] == 0 and r["rerun_verified"] == 0
     assert r["pipe_equal"] and r["pipe_verdicts_equal"] and r["pipe_verified"] == 192
     assert r["pipe_first_verify_start"] < r["pipe_last_sample_end"]            # graded while sampling went on
+    # sampling.adaptive on the cluster: the local stage's rounds, samples and verdicts
+    assert r["adaptive_samples_equal"] and r["adaptive_verdicts_equal"]
+    assert r["adaptive_samples_rows"] == r["adaptive_verdicts_rows"] == r["adaptive_new"] == r["adaptive_verified"]
+    drawn = r["adaptive_drawn"]                         # p = 1 stops at m = 8, p = 0 draws all n = 32
+    assert drawn["base/60"] == 8 and drawn["base/61"] == 32 and r["adaptive_new"] < 2 * 6 * 32
+    assert len(r["adaptive_nodes"]) == 2
+    assert r["adaptive_rerun_new"] == 0 and r["adaptive_rerun_verified"] == 0
+    assert r["adaptive_graded_on"] == ["driver"]              # both CPUs held by engine actors: the driver grades
+    # one replica leaves a CPU free: Ray tasks grade
+    assert r["adaptive1_equal"] and r["adaptive1_graded_on"] and "driver" not in r["adaptive1_graded_on"]
     assert r["cli_rc"] == 0, r["cli_out"]                # `boundary run --executor ray --address auto`
     assert r["cli_equal"] and r["cli_verdicts_equal"] and r["cli_stage_executor"] == "ray"
 
@@ -122,6 +134,9 @@ def test_a_killed_driver_reruns_only_the_missing_units(tmp_path):
     assert r["rerun_new"] == 192 - r["before"]                   # only the missing samples are drawn
     assert r["rows"] == r["distinct"] == 192 and r["equal"] and r["verdicts_equal"]
     assert r["temps"] == []
+    # adaptive: killed mid-run, the rerun makes the same decisions as an uninterrupted run
+    assert 0 < r["adaptive_before"] < r["adaptive_rows"]
+    assert r["adaptive_rerun_new"] == r["adaptive_rows"] - r["adaptive_before"] and r["adaptive_equal"]
 
 
 def test_a_node_killed_after_writing_before_reporting_leaves_every_key_once(tmp_path):

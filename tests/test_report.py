@@ -106,9 +106,11 @@ def test_index_embeds_and_links_every_figure(which, request):
     for p in paths.figures:
         if p.suffix != ".pdf":  # the PDFs are for papers; the page links PNG and SVG
             assert f'href="figures/{p.name}"' in html
-    # Self-contained: no external resources, no scripts.
+    # Self-contained: no external resources; the only scripts are inline (the chart's code and data).
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert "<script" not in html
+    assert not re.search(r"<script[^>]*\ssrc=", html)
+    inline = {"<script>", '<script type="application/json" class="chart-data">'}
+    assert set(re.findall(r"<script[^>]*>", html)) <= inline
     assert "<link" not in html
 
 

@@ -5,12 +5,13 @@
     boundary verify R [-o KEY=VALUE]           boundary.verify.verify_run (--compare: compare_graders)
     boundary analyze R                         boundary.analyze
     boundary report R                          boundary.write_report(boundary.analyze(R), R/report)
+    boundary report R1 R2 --out D              boundary.write_report(boundary.analyze([R1, R2]), D)
     boundary perplexity R --model M            boundary.scoring.score_perplexity
     boundary judge R                           boundary.judge.judge_run
     boundary guess SPEC                        boundary.pipeline.guess_spec_run
-    boundary import counts FILE --run R        boundary.importers.import_counts
-    boundary import paper FILE --run R ...     boundary.importers.import_paper_jsonl
+    boundary import FORMAT FILE… --run R       boundary.importers.run_import (counts, paper, lm-eval, ...)
     boundary info R                            boundary.Run
+    boundary export R --to F --out P           boundary.store.export.export_run
     boundary schema manifest|summary           boundary.store.manifest_schema, boundary.report.summary_schema
     boundary plan-cluster [--nodes N ...]      boundary.scaleout.estimate (a cluster study's cost)
     boundary plan-adaptive RUN                 boundary.analysis.adaptive_what_if (an adaptive plan's cost)
@@ -58,43 +59,77 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 # ---------------------------------------------------------------------------------------- import
-@import_app.command("counts")
-def import_counts_cmd(
-    file: Path = typer.Argument(..., help="CSV/TSV/Parquet with problem_id, model, n, correct "
-                                          "(optional: benchmark, run)."),
-    run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
-    benchmark: str | None = typer.Option(None, help="Benchmark name for rows without a benchmark "
-                                                       "column (default: the file's stem)."),
+def _import_command(name: str) -> None:
+    """Add ``boundary import NAME FILE… --run R`` for one registered format (the same code path for all)."""
+    from boundary.importers.registry import get_importer
+    imp = get_importer(name)
+    opts = "; ".join(f"{k}: {v}" for k, v in imp.options.items())
+
+    def command(
+        files: list[Path] = typer.Argument(..., help=imp.files, metavar="FILE..."),
+        run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Name of the model that produced the files."),
+        benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmark name, e.g. aime24."),
+        option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE",
+                                         help=f"A format option (repeatable). {opts or 'This format has none.'}"),
+    ):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        from boundary.importers.registry import parse_options, run_import
+        options = parse_options(option)
+        size = sum(f.stat().st_size for f in files if f.is_file())
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(f"import {name}", total=2 * size or None)
+            s = run_import(name, list(files), run, model=model, benchmark=benchmark, options=options,
+                           progress=lambda b: bar.advance(task, b))
+        for line in s.lines():
+            out.print(line)
+
+    command.__doc__ = imp.help
+    import_app.command(name)(command)
+
+
+def _import_commands() -> None:
+    from boundary.importers.registry import importers
+    for imp in importers():
+        _import_command(imp.name)
+
+
+_import_commands()
+
+
+# ---------------------------------------------------------------------------------------- export
+@app.command()
+def export(
+    run: Path = typer.Argument(..., help="Run directory."),
+    to: str = typer.Option(..., "--to", help="Format: hf (a Hugging Face `datasets` dataset directory, "
+                                             "datasets.load_from_disk reads it), jsonl or parquet."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="File (jsonl, parquet) or directory (hf) to write."),
+    model: list[str] = typer.Option([], "--model", "-m", help="Only this model (repeatable)."),
+    benchmark: list[str] = typer.Option([], "--benchmark", "-b", help="Only this benchmark (repeatable)."),
+    counts: bool = typer.Option(False, "--counts", help="One row per problem (n, correct) instead of one "
+                                                        "per sample; what a run without samples gets."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output."),
 ):
-    """Import per-problem correct counts."""
-    from boundary.importers import import_counts
-    s = import_counts(file, run, benchmark=benchmark)
-    out.print(f"imported {s.rows} rows ({s.samples:,} samples) of {', '.join(s.models)} on "
-              f"{', '.join(s.benchmarks)} into [bold]{s.run}[/]")
-    out.print(f"next: boundary report {s.run}")
+    """Export samples, verdicts and problems joined (one row per sample), streamed to a new file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-
-@import_app.command("paper")
-def import_paper_cmd(
-    file: Path = typer.Argument(..., help="JSONL written by the paper's math_eval.py "
-                                          "(lists code/response, pred, score per problem)."),
-    run: Path = typer.Option(..., "--run", "-r", help="Run directory (created if missing)."),
-    model: str = typer.Option(..., "--model", "-m", help="Name of the model that produced the file."),
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="Benchmark name, e.g. aime24."),
-):
-    """Import the paper's evaluation JSONL (samples and verdicts)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-    from boundary.importers import import_paper_jsonl
-    size = file.stat().st_size if file.is_file() else 0
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+    from boundary.store.export import export_run
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(f"import {file.name}", total=2 * size or None)
-        s = import_paper_jsonl(file, run, model=model, benchmark=benchmark,
-                               progress=lambda b: bar.advance(task, b))
-    resumed = f", {s.skipped_samples:,} were already there" if s.skipped_samples else ""
-    out.print(f"imported {s.problems} problems, {s.samples:,} samples of {s.model} on {s.benchmark}"
-              f"{resumed} into [bold]{s.run}[/]")
+        task = bar.add_task(f"export {run.name}", total=None)
+        s = export_run(run, to, out_path, models=model or None, benchmarks=benchmark or None, counts=counts,
+                       force=force, progress=lambda k: bar.advance(task, k),
+                       total=lambda n: bar.update(task, total=n))
+    if s.reason:
+        out.print(escape(s.reason))
+    what = "per-problem counts" if s.what == "counts" else "samples"
+    out.print(f"exported {s.rows:,} rows ({what}) of {', '.join(s.models)} on {', '.join(s.benchmarks)} "
+              f"to [bold]{escape(str(s.out))}[/] ({s.format})")
+    if s.counts_only:
+        out.print(f"note: {', '.join(s.counts_only)} hold per-problem counts but no samples and are not in this "
+                  "export; `--counts` exports every model's counts.")
 
 
 # ---------------------------------------------------------------------------------------- info
@@ -190,7 +225,7 @@ _RUNDIR = typer.Option(None, "--run", "-r", help="Run directory (default: the sp
 _EXECUTOR = typer.Option(None, "--executor", help="Where sampling and verification run: local or ray "
                          "(default: the spec's executor block, else local).")
 _ADAPTIVE = typer.Option(False, "--adaptive", help="Sample adaptively with the default plan (sampling.adaptive: "
-                         "true; a plan in the spec is kept): docs/adaptive.md. Local executor only.")
+                         "true; a plan in the spec is kept): docs/adaptive.md.")
 _ADDRESS = typer.Option(None, "--address", help="Ray cluster address: auto, ray://host:10001 or host:6379 "
                         "(default: the spec's; none starts Ray on this machine).")
 
@@ -420,31 +455,51 @@ def _print_analysis(a) -> None:
             out.print(f"  • {line}")
 
 
+def _runs_config(runs: list[Path], given: dict, out_dir: Path | None, what: str):
+    """The runs of ``analyze`` / ``report`` opened, and their ``AnalysisConfig`` (the first run's spec's
+    ``analysis:`` block, then the command line). Several runs need ``--out``: no run owns the result."""
+    from boundary.errors import InputError
+    from boundary.store import Run
+    if len(runs) > 1 and out_dir is None:
+        raise InputError(f"{what} of {len(runs)} runs needs --out DIR (no run directory owns a comparison); "
+                         f"e.g. boundary {what} {' '.join(map(str, runs))} --out compare/.")
+    rs = [Run(r) for r in runs]
+    return rs, _analysis_config(rs[0], given)
+
+
 @app.command()
 @_analysis_options
-def analyze(run: Path = typer.Argument(..., help="Run directory."), *, analysis_options: dict):
+def analyze(run: list[Path] = typer.Argument(..., help="Run directory; several put their models side by side "
+                                                        "(their benchmarks must have the same problems)."),
+            out_dir: Path | None = typer.Option(None, "--out", help="Directory of summary.json (default "
+                                                "RUN/analysis; required with several runs)."),
+            *, analysis_options: dict):
     """Compute every analysis and write RUN/analysis/summary.json.
 
-    Options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
+    Options default to the run's spec (`analysis:` block; the first run's with several), then to
+    AnalysisConfig's defaults."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import summary_dict
-    from boundary.store import Run
-    r = Run(run)
-    a = run_analysis(r, _analysis_config(r, analysis_options))
-    d = r.path / "analysis"
-    d.mkdir(exist_ok=True)
+    rs, config = _runs_config(run, analysis_options, out_dir, "analyze")
+    a = run_analysis(rs[0] if len(rs) == 1 else rs, config)
+    d = out_dir or rs[0].path / "analysis"
+    d.mkdir(parents=True, exist_ok=True)
     from boundary.store.run import atomic_write_bytes
     atomic_write_bytes(d / "summary.json", json.dumps(summary_dict(a), indent=2).encode())
-    r.mark_stage("analyze", summary=str(d / "summary.json"))
+    if len(rs) == 1:
+        rs[0].mark_stage("analyze", summary=str(d / "summary.json"))
     _print_analysis(a)
     out.print(f"wrote {d / 'summary.json'}")
 
 
 @app.command()
 @_analysis_options
-def report(run: Path = typer.Argument(..., help="Run directory."),
-           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report); with "
-                                               "--figure, the figure's file (.pdf, .png or .svg)."),
+def report(run: list[Path] = typer.Argument(..., help="Run directory; several put their models on the same "
+                                                       "figures and tables (their benchmarks must have the same "
+                                                       "problems)."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Report directory (default RUN/report; "
+                                               "required with several runs); with --figure, the figure's file "
+                                               "(.pdf, .png or .svg)."),
            figure: str | None = typer.Option(None, "--figure", help="Write only this figure to --out: passk, diff, "
                                              "histogram, coverage, cover, extrapolation, budget, answers, sweep "
                                              "or algorithms."),
@@ -458,10 +513,11 @@ def report(run: Path = typer.Argument(..., help="Run directory."),
     With --figure, write just that one figure (the one a paper needs) to the file --out, e.g.
     `boundary report RUN --figure passk --models base,grpo --out fig.pdf`.
 
-    Analysis options default to the run's spec (`analysis:` block), then to AnalysisConfig's defaults."""
+    Analysis options default to the run's spec (`analysis:` block; the first run's with several), then to
+    AnalysisConfig's defaults. With several runs, a model name they share is qualified as RUN_DIR/MODEL
+    (--reference takes either form) and the reference defaults to the first run's."""
     from boundary.analysis import analyze as run_analysis
     from boundary.report import write_report
-    from boundary.store import Run
     if figure is None and (models is not None or benchmark is not None):
         raise BoundaryError("--models and --benchmark choose what --figure draws; add --figure KIND "
                             "(e.g. --figure passk).")
@@ -470,9 +526,9 @@ def report(run: Path = typer.Argument(..., help="Run directory."),
     if figure is not None and out_dir is not None:
         from boundary.report.figures import check_figure_request
         check_figure_request(figure, out_dir)
-    r = Run(run)
+    rs, config = _runs_config(run, analysis_options, out_dir, "report")
     with err.status("analysing (bootstrap over problems)…"):
-        a = run_analysis(r, _analysis_config(r, analysis_options))
+        a = run_analysis(rs[0] if len(rs) == 1 else rs, config)
     if figure is not None:
         from boundary.report import write_figure
         assert out_dir is not None
@@ -481,8 +537,9 @@ def report(run: Path = typer.Argument(..., help="Run directory."),
         out.print(f"figure: [bold]{path}[/]")
         return
     with err.status("drawing figures and writing the report…"):
-        paths = write_report(a, out_dir or r.path / "report")
-    r.mark_stage("report", index=str(paths.index_html))
+        paths = write_report(a, out_dir or rs[0].path / "report")
+    if len(rs) == 1:
+        rs[0].mark_stage("report", index=str(paths.index_html))
     _print_analysis(a)
     out.print(f"report: [bold]{paths.index_html}[/] ({len(paths.figures)} figure files)")
     if paths.samples_html:

@@ -61,12 +61,14 @@ def verify_configs(spec: Spec) -> dict[str, Any]:
 def _sample_adaptive(spec: Spec, run: Run, executor: Any, *, sample_progress=None, verify_progress=None,
                      **kwargs) -> tuple[SampleSummary, VerifySummary]:
     """The adaptive plan of a spec (``sampling.adaptive``): sampling and verification interleaved per
-    round (:func:`boundary.sampling.adaptive.sample_adaptive`), on the local executor."""
+    round — here (:func:`boundary.sampling.adaptive.sample_adaptive`), or on the spec's executor
+    (``RayExecutor.sample_and_verify``, the same rounds on the cluster)."""
     from boundary.sampling.adaptive import sample_adaptive
     from boundary.verify import verify_run
-    if executor is not None or spec.executor.kind != "local":
-        raise BoundaryError("sampling.adaptive runs on the local executor only for now (the Ray executor does not "
-                            "plan rounds yet); drop `--executor ray` / `executor:` or `adaptive`.")
+    executor = executor or make_executor(spec.executor.to_config())
+    if executor is not None:
+        return executor.sample_and_verify(run, spec.sampling_plan(), verify_configs(spec), progress=sample_progress,
+                                          verify_progress=verify_progress)
     configs = verify_configs(spec)
     verifiers: dict[str, Any] = {}                # one verifier per kind for every round (pools stay warm)
     done: list[VerifySummary] = []

@@ -380,9 +380,6 @@ class Spec(_Strict):
             if m.temperature == 0 and self.sampling.n > 1:
                 raise ValueError(f"model {m.name!r}: temperature=0 is greedy decoding: all n={self.sampling.n} "
                                  "samples would be identical; use temperature > 0")
-        if self.sampling.adaptive is not False and self.executor.kind != "local":
-            raise ValueError(f"sampling.adaptive runs on the local executor only for now (executor: "
-                             f"{self.executor.kind}); remove `adaptive` or use `executor: {{kind: local}}`")
         if self.perplexity is not None:
             known = set(names) | {m.group for m in self.models if m.group}
             for field_name in ("scorers", "models"):

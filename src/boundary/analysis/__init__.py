@@ -14,11 +14,12 @@ from boundary.analysis.extrapolate import (BetaBinomialFit, Extrapolation, Extra
 from boundary.analysis.histogram import BIN_LABELS, accuracy_bins, accuracy_histogram
 from boundary.analysis.passk import pass_at_k, pass_at_k_curve, pass_at_k_table
 from boundary.analysis.pooling import pool_counts
+from boundary.analysis.runs import analyze_runs
 from boundary.analysis.support import SupportDynamics, detection_bound, support_dynamics
 from boundary.analysis.sweep import AlgorithmRow, Sweep, algorithm_table, checkpoint_sweeps, parse_step
 
 __all__ = [
-    "Analysis", "AnalysisConfig", "BenchmarkAnalysis", "analyze", "analyze_counts",
+    "Analysis", "AnalysisConfig", "BenchmarkAnalysis", "analyze", "analyze_counts", "analyze_runs",
     "Band", "Comparison", "Crossover", "bootstrap_curve", "compare",
     "chance_floor", "guess_floor", "multiple_choice_floor", "prior_guess_probabilities", "cover_at",
     "Coverage", "coverage", "mcnemar_exact",

@@ -148,6 +148,12 @@ class Analysis:
     analysis is not attached to a run directory)."""
     templates: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     """The prompt template each sampled model used: model → (name, fingerprint), from the run's records."""
+    runs: tuple[str, ...] = ()
+    """Every run directory the analysis read: one for ``analyze(run)``, several for ``analyze_runs``
+    (then ``run`` joins them with " + "), none for counts without a run."""
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """With several runs: model → (its run directory, its name in that run). A name that several runs
+    share is qualified as ``<run directory name>/<model>``."""
 
 
 def _arrays(counts: pa.Table, model: str, benchmark: str) -> dict[str, tuple[int, int]]:
@@ -288,11 +294,9 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     # adaptively sampled models: these analyses assume n fixed in advance (docs/adaptive.md)
     adaptive = sorted(set(data.plans) & set(b.models))
     why = "sampled adaptively, and this analysis assumes n samples of every problem fixed in advance " \
-          "(the sequential likelihood is not implemented; docs/adaptive.md)"
+          "(docs/adaptive.md)"
     for m in adaptive:
-        per_model.pop(m, None)
-        for what in ("pass@k beyond the sampled n", "budget matching"):
-            skipped.append(Skipped(f"{what} of {m}", why))
+        skipped.append(Skipped(f"budget matching of {m}", why))
     # -- pass@k beyond n
     extrapolations, checks, laws = [], [], {}
     if not config.extrapolate:
@@ -307,10 +311,15 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
         for m, d in per_model.items():
             n = np.array([v[0] for v in d.values()])
             c = np.array([v[1] for v in d.values()])
+            plan = data.plans.get(m)              # adaptive: the sequential likelihood of the stopping points
             for zi in (True, False):
                 extrapolations.append(predict_pass_at_k(n, c, ks, zero_inflated=zi, n_boot=config.extrapolate_boot,
-                                                        level=level, seed=config.seed, model=m))
-            if int(np.floor(k_max * config.extrapolate_check_fraction)) >= 2:
+                                                        level=level, seed=config.seed, model=m, plan=plan))
+            if plan is not None:
+                skipped.append(Skipped(f"check of the extrapolation of {m}",
+                                       "it refits on the same share of every problem's samples, and a problem "
+                                       "sampled adaptively that stopped early has fewer (docs/adaptive.md)"))
+            elif int(np.floor(k_max * config.extrapolate_check_fraction)) >= 2:
                 for zi in (True, False):
                     checks.append(check_extrapolation(n, c, fraction=config.extrapolate_check_fraction,
                                                       zero_inflated=zi, n_boot=config.extrapolate_boot,
@@ -320,7 +329,7 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
                     laws[m] = power_law_fit(b.curves[m].ks, b.curves[m].estimate)
                 except AnalysisError as e:
                     b.notes.append(f"power law of {m} not fitted: {e}")
-        if not checks:
+        if not checks and set(per_model) - set(adaptive):
             skipped.append(Skipped("check of the extrapolation",
                                    f"n = {k_max} samples per problem leaves fewer than 2 for a fit on "
                                    f"{config.extrapolate_check_fraction:.0%} of them"))
@@ -346,6 +355,8 @@ def _further(b: BenchmarkAnalysis, counts: pa.Table, config: AnalysisConfig, dat
     else:
         inputs, missing = {}, []
         for m, d in per_model.items():
+            if m in adaptive:
+                continue
             means = data.tokens.get((m, b.benchmark), {})
             ids = [p for p in d if p in means]
             if not ids:
@@ -461,34 +472,52 @@ def visual_chances(rows: list[tuple[str, str, dict]]) -> dict[str, float]:
 
 def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
     """All analyses of a run (a ``Run`` or a path), from its per-problem counts, token counts and
-    extracted answers (never the sample texts)."""
+    extracted answers (never the sample texts).
+
+    A list of runs puts their models on the same figures and tables:
+    :func:`boundary.analysis.runs.analyze_runs` (a list of one run is that run)."""
+    if isinstance(run, (list, tuple)):
+        from boundary.analysis.runs import analyze_runs
+        return analyze_runs(run, config)
     from boundary.store import Run
     run = run if isinstance(run, Run) else Run(run)
     from dataclasses import replace as _replace
 
-    from boundary.sampling.plan import adaptive_from_record
-    records = run.sampling_records()
-    plans: dict[str, AdaptivePlan] = {}
-    for m, r in records.items():
-        plan = adaptive_from_record((r.params or {}).get("adaptive"), r.n)
-        if plan is not None:
-            plans[m] = plan
+    plans = run_plans(run)
     result = analyze_counts(run.counts(), config=config, models=run.models, run=str(run.path),
                             data=_replace(sample_data(run), plans=plans))
-    for b in result.benchmarks:
-        shown = [m for m in sorted(plans) if m in b.models]
-        if shown:                           # what uses the sequential estimator, and what does not yet
-            b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
-                           "bands, k*, ΔSE, per-problem accuracies (histograms, cover) and the coverage "
-                           "table use the unbiased sequential estimator; the further analyses (extrapolation, "
-                           "budget, support, sweeps) still read each problem's stopping point (t, s) as "
-                           "fixed-n counts (biased for those).")
+    adaptive_notes(result.benchmarks, plans)
     statuses = run.status_counts().to_pylist()
     return Analysis(run=result.run, config=config, reference=result.reference,
                     benchmarks=result.benchmarks, statuses=statuses,
                     perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run),
                     templates={m: (r.template.name, r.template.fingerprint)
-                               for m, r in run.sampling_records().items()})
+                               for m, r in run.sampling_records().items()},
+                    runs=(str(run.path),))
+
+
+def run_plans(run) -> dict[str, AdaptivePlan]:
+    """Model → the adaptive plan its samples were drawn with, from the run's sampling records
+    (fixed-n models are absent)."""
+    from boundary.sampling.plan import adaptive_from_record
+    plans: dict[str, AdaptivePlan] = {}
+    for m, r in run.sampling_records().items():
+        plan = adaptive_from_record((r.params or {}).get("adaptive"), r.n)
+        if plan is not None:
+            plans[m] = plan
+    return plans
+
+
+def adaptive_notes(benchmarks: list[BenchmarkAnalysis], plans: dict[str, AdaptivePlan]) -> None:
+    """Add to each benchmark's notes which models were sampled adaptively, and what uses their plan."""
+    for b in benchmarks:
+        shown = [m for m in sorted(plans) if m in b.models]
+        if shown:                           # what uses the sequential estimator, and what does not yet
+            b.notes.append(f"{', '.join(shown)} sampled adaptively (docs/adaptive.md): the pass@k curves, their "
+                           "bands, k*, ΔSE, per-problem accuracies (histograms, cover), the coverage table "
+                           "and the checkpoint sweeps use the unbiased sequential estimator; the fits beyond n "
+                           "use the sequential likelihood of each problem's stopping point (t, s); budget "
+                           "matching and support dynamics, which assume n fixed in advance, are skipped for them.")
 
 
 def headline_ks(k_max: int) -> list[int]:
@@ -498,7 +527,7 @@ def headline_ks(k_max: int) -> list[int]:
 
 
 __all__ = ["AnalysisConfig", "Analysis", "BenchmarkAnalysis", "Skipped", "SampleData", "analyze", "analyze_counts",
-           "adaptive_what_if",
+           "adaptive_what_if", "run_plans", "adaptive_notes",
            "sample_data", "headline_ks", "BIN_LABELS", "TAUS"]
 
 

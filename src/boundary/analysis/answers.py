@@ -164,16 +164,28 @@ def answer_diversity(table: pa.Table, *, normalize: bool = True,
 
 def run_answer_classes(run, *, normalize: bool = True, merge_correct: bool = True) -> pa.Table | None:
     """``answer_classes`` of a run's verdicts, shard by shard; None when the run has no verdicts
-    with an extracted answer (imported counts only)."""
+    with an extracted answer (imported counts only). With the defaults, each shard's classes are
+    remembered in ``RUN/answer-classes.parquet`` (``_answer_cache``): a later analysis normalizes
+    only the answers of new or changed shards."""
     cols = _KEYS + ["status", "extracted"]
-    parts, any_answer = [], False
-    for t in run.iter_shards("verdicts", cols):
-        if t.num_rows:
-            any_answer = any_answer or t["extracted"].null_count < t.num_rows
-            parts.append(answer_classes(t, normalize=normalize, merge_correct=merge_correct))
-    if not parts or not any_answer:
+
+    def compute(shard) -> pa.Table | None:
+        t = run.read_shard("verdicts", shard, cols)
+        if not t.num_rows:
+            return None
+        g = answer_classes(t, normalize=normalize, merge_correct=merge_correct)
+        has = t["extracted"].null_count < t.num_rows       # remembered with the classes
+        return g.append_column("has_answer", pa.array([has] * g.num_rows, pa.bool_()))
+
+    if normalize and merge_correct:
+        from boundary.analysis._answer_cache import classes_by_shard
+        from boundary.store.run import atomic_write_bytes
+        parts = classes_by_shard(run.shards("verdicts"), run.path, compute, atomic_write_bytes)
+    else:
+        parts = [t for t in map(compute, run.shards("verdicts")) if t is not None]
+    if not parts or not any(pc.any(t["has_answer"]).as_py() for t in parts if t.num_rows):
         return None
-    return pa.concat_tables(parts)
+    return pa.concat_tables(parts).drop_columns(["has_answer"])
 
 
 __all__ = ["AnswerDiversity", "answer_entropy", "answer_classes", "diversity_from_classes", "answer_diversity",

@@ -30,10 +30,12 @@ Brown et al. 2024 (arXiv 2407.21787, §3.1) fit coverage against k with ``pass@k
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from boundary.adaptive_plan import AdaptivePlan
 from boundary.analysis.bootstrap import DEFAULT_LEVEL
 from boundary.analysis.passk import _as_int_array, _check_counts, pass_at_k
 from boundary.errors import AnalysisError
@@ -169,10 +171,10 @@ def _start(gn, gc, w, zero_inflated) -> list[np.ndarray]:
     return starts
 
 
-def _fit_groups(gn, gc, w, zero_inflated: bool, starts: list[np.ndarray] | None = None):
+def _fit_groups(gn, gc, w, zero_inflated: bool, starts: list[np.ndarray] | None = None, log_count=None):
     from scipy.optimize import minimize
 
-    log_binom = _log_binom(gn, gc)
+    log_binom = _log_binom(gn, gc) if log_count is None else log_count
 
     def nll(theta):
         a, b = np.exp(theta[0]), np.exp(theta[1])
@@ -247,21 +249,33 @@ def extrapolation_ks(k_max: int, k_target: int) -> np.ndarray:
 
 def predict_pass_at_k(n, c, ks=None, *, k_target: int | None = None, zero_inflated: bool = True,
                       n_boot: int = DEFAULT_EXTRAPOLATION_BOOT, level: float = DEFAULT_LEVEL, seed: int = 0,
-                      model: str = "model") -> Extrapolation:
+                      model: str = "model", plan: AdaptivePlan | None = None) -> Extrapolation:
     """Fit a (zero-inflated) beta-binomial to (n_i, c_i) and predict pass@k at ``ks``.
 
     ``ks`` default: a log grid up to ``k_target`` (default 4 × the smallest n). The interval is a
     percentile bootstrap over problems with ``n_boot`` refits (0: no interval).
+
+    ``plan``: the counts are an adaptive model's stopping points (t_i, s_i) under this sequential
+    plan. Their likelihood is the sequential one: a stopped sequence has probability
+    N(t, s) p^s (1 − p)^(t − s) given p, N the plan's path count
+    (:func:`boundary.analysis.adaptive.path_count`), so each problem's marginal is the
+    beta-binomial's with N(t, s) in place of C(t, s). The stopping rule looks only at the draws, so
+    N does not depend on (α, β, π₀): the same parameters maximise it (the likelihood principle),
+    and the fit's log-likelihood is exact. Measured pass@k then exists up to the plan's cap.
     """
     gn, gc, inv, n_arr = _groups(n, c)
-    sampled_n = int(n_arr.min())
+    sampled_n = int(n_arr.min()) if plan is None else plan.cap
+    log_count = None
+    if plan is not None:
+        from boundary.analysis.adaptive import path_count
+        log_count = np.array([math.log(path_count(plan, int(t), int(x))) for t, x in zip(gn, gc)])
     if ks is None:
         ks = extrapolation_ks(sampled_n, k_target or 4 * sampled_n)
     ks = _as_int_array("k", ks).ravel()
     if np.any(ks < 1):
         raise AnalysisError("every k must be >= 1.")
     w = np.bincount(inv, minlength=len(gn)).astype(np.float64)
-    res = _fit_groups(gn, gc, w, zero_inflated)
+    res = _fit_groups(gn, gc, w, zero_inflated, log_count=log_count)
     fit = _fit_from_result(res, zero_inflated, int(n_arr.size))
     est = np.asarray(fit.pass_at_k(ks), dtype=np.float64)
     lo, hi = est.copy(), est.copy()
@@ -272,7 +286,7 @@ def predict_pass_at_k(n, c, ks=None, *, k_target: int | None = None, zero_inflat
         for b in range(n_boot):
             wb = np.bincount(inv[rng.integers(0, P, P)], minlength=len(gn)).astype(np.float64)
             starts = [res.x]
-            rb = _fit_from_result(_fit_groups(gn, gc, wb, zero_inflated, starts), zero_inflated, P)
+            rb = _fit_from_result(_fit_groups(gn, gc, wb, zero_inflated, starts, log_count), zero_inflated, P)
             reps[b] = rb.pass_at_k(ks)
         alpha = (1 - level) / 2
         lo, hi = np.quantile(reps, [alpha, 1 - alpha], axis=0)

@@ -39,8 +39,8 @@ from boundary.errors import BoundaryError
 from boundary.executors import ExecutorConfig
 from boundary.plugins import ENV as PLUGINS_ENV
 from boundary.sampling.plan import EngineConfig, SamplingPlan
-from boundary.sampling.stage import (Progress, SampleSummary, UnitResult, WorkUnit, default_unit_chunks, note_unit,
-                                     prepare, record_model)
+from boundary.sampling.stage import (ModelWork, Progress, SampleSummary, UnitResult, WorkUnit, default_unit_chunks,
+                                     note_unit, prepare, record_model)
 from boundary.store import Run
 from boundary.verify.stage import VerifySummary, shards_to_verify
 
@@ -174,13 +174,16 @@ class _Grader:
         self.checks: int = merge.checks if merge else 0
         self.statuses: dict[str, int] = dict(merge.statuses) if merge else {}
         self.names: set[str] = set(merge.names) if merge else set()
+        self.local = False
+        """Grade on the driver, at :meth:`drain`, rather than in Ray tasks: an adaptive round whose engine
+        actors hold every CPU of the cluster, so no verification task could start before they are gone."""
 
     def submit(self, shard: str, rows: int) -> None:
         self.queue.append((shard, rows))
         self._fill()
 
     def _fill(self) -> None:
-        while self.queue and len(self.pending) < self.window:
+        while self.queue and len(self.pending) < self.window and not self.local:
             name, rows = self.queue.popleft()
             self.pending[self.task.remote(self.run, name, self.configs)] = (name, rows)
 
@@ -193,29 +196,77 @@ class _Grader:
     def collect(self, ref: Any) -> None:
         name, rows = self.pending.pop(ref)
         try:
-            s, node, start, end = self.ray.get(ref)
+            result = self.ray.get(ref)
         except Exception as e:
             self.stats.failures.append(UnitFailure(f"verification of samples shard {name}", self.attempts, _short(e)))
         else:
-            self.stats.busy.append((start, end))
-            self.verified += s.verified
-            self.rows += rows
-            self.checks += s.distinct_checks
-            self.names.update(x for x in s.verifier.split("; ") if x)
-            for k, v in s.statuses.items():
-                self.statuses[k] = self.statuses.get(k, 0) + v
-            node = node.split(":")[0]
-            self.stats.per_node[node] = self.stats.per_node.get(node, 0) + rows
-            if self.progress:
-                self.progress(rows)
+            self._count(result, rows)
         self._fill()
 
+    def _count(self, result: tuple[VerifySummary, str, float, float], rows: int) -> None:
+        s, node, start, end = result
+        self.stats.busy.append((start, end))
+        self.verified += s.verified
+        self.rows += rows
+        self.checks += s.distinct_checks
+        self.names.update(x for x in s.verifier.split("; ") if x)
+        for k, v in s.statuses.items():
+            self.statuses[k] = self.statuses.get(k, 0) + v
+        node = node.split(":")[0]
+        self.stats.per_node[node] = self.stats.per_node.get(node, 0) + rows
+        if self.progress:
+            self.progress(rows)
+
+    def _drain_here(self) -> None:
+        while self.queue:
+            name, rows = self.queue.popleft()
+            attempt = 0
+            while True:
+                try:
+                    result = _verify_task(self.run, name, self.configs)
+                except Exception as e:
+                    attempt += 1
+                    if attempt < self.attempts:
+                        continue
+                    self.stats.failures.append(UnitFailure(f"verification of samples shard {name}", attempt,
+                                                           _short(e)))
+                else:
+                    self._count((result[0], f"{socket.gethostname()}/driver", *result[2:]), rows)
+                break
+
     def drain(self) -> None:
+        if self.local:
+            self._drain_here()
         while self.pending or self.queue:
             self._fill()
             ready, _ = self.ray.wait(list(self.pending), num_returns=1)
             for ref in ready:
                 self.collect(ref)
+
+
+class _Landed:
+    """What the driver does with each unit that reports (a model's ``on_result``): count its rows, note
+    its shard's footer, submit the shard to the grader (pipelined verification), report progress."""
+
+    def __init__(self, run: Run, w: ModelWork, stored: dict[str, int], stats: _Stats, grader: _Grader | None,
+                 progress: Callable[[Progress], None] | None):
+        self.run, self.w, self.stored, self.stats, self.grader, self.progress = run, w, stored, stats, grader, progress
+        self.new = 0
+        self.t0 = self.saved = time.monotonic()
+
+    def __call__(self, r: UnitResult) -> None:
+        self.new += r.rows
+        self.saved = note_unit(self.run, r, self.saved)
+        self.stored[r.benchmark] += r.rows
+        node = r.node.split(":")[0]
+        self.stats.per_node[node] = self.stats.per_node.get(node, 0) + r.rows
+        self.stats.busy.append((time.time() - r.seconds, time.time()))
+        if self.grader is not None and r.shard:
+            self.grader.submit(r.shard, r.rows)
+        if self.progress:
+            self.progress(Progress(r.model, r.benchmark, self.stored[r.benchmark], self.w.totals[r.benchmark],
+                                   r.rows, r.tokens, time.monotonic() - self.t0, nodes=len(self.stats.per_node),
+                                   retries=self.stats.retries))
 
 
 class RayExecutor:
@@ -294,7 +345,10 @@ class RayExecutor:
         shard is graded by a verification task as soon as its unit reports, while the other units
         are still drawn (pipelined); :meth:`sample_and_verify` then grades only what is left.
         """
-        _refuse_adaptive(plan)
+        if plan.adaptive is not None:
+            raise BoundaryError("an adaptive plan (sampling.adaptive) needs each round's verdicts before the next "
+                                "round: use RayExecutor.sample_and_verify (what `boundary run` and `boundary "
+                                "sample` call), which grades each round on the cluster.")
         with run.lock("sample (ray)"):
             return self._sample(run, plan, progress, verify, verify_progress)
 
@@ -302,14 +356,11 @@ class RayExecutor:
                 verify: Mapping[str, Any] | None, verify_progress: Callable[[int], None] | None) -> SampleSummary:
         ray = self._connect()
         cfg = self.config
-        unit_chunks = (max(1, cfg.unit_samples // min(plan.chunk_size, plan.n)) if cfg.unit_samples
-                       else default_unit_chunks(plan))
-        work = prepare(run, plan, unit_chunks=unit_chunks)
+        work = prepare(run, plan, unit_chunks=self._unit_chunks(plan))
         if not self._probed:
             self.probe(run, [m.engine.path for m in plan.models if m.engine.path and os.path.exists(m.engine.path)])
         grader = None if verify is None else _Grader(ray, run, verify, cfg, verify_progress)
         self._grader = grader
-        actor_cls = ray.remote(max_restarts=-1, max_task_retries=0)(_EngineActor)
         stats = _Stats()
         per_model: dict[str, dict[str, int]] = {}
         new_total = skipped_total = 0
@@ -318,44 +369,16 @@ class RayExecutor:
             if not w.units:
                 per_model[w.model.name] = {"new": 0}
                 continue
-            actors = [actor_cls.options(scheduling_strategy=where, **self._resources(w.model.engine)).remote(
-                str(run.path.resolve()), w.model.engine, w.params, w.model.token_logprobs)
-                for where in self._placements(w.model.engine)]
-            try:
-                info = ray.get(actors[0].info.remote())
-            except Exception as e:
-                for a in actors:
-                    ray.kill(a)
-                raise BoundaryError(f"model {w.model.name!r}: the engine did not start on the cluster: {e}") from e
-            record_model(run, plan, w.model, info, w.template_info)
-            stored = w.stored()
-            t0 = time.monotonic()
-            new = 0
-            saved = t0
-
-            def on_result(r: UnitResult, w=w, stored=stored, t0=t0) -> None:
-                nonlocal new, saved
-                new += r.rows
-                saved = note_unit(run, r, saved)
-                stored[r.benchmark] += r.rows
-                node = r.node.split(":")[0]
-                stats.per_node[node] = stats.per_node.get(node, 0) + r.rows
-                stats.busy.append((time.time() - r.seconds, time.time()))
-                if grader is not None and r.shard:
-                    grader.submit(r.shard, r.rows)
-                if progress:
-                    progress(Progress(r.model, r.benchmark, stored[r.benchmark], w.totals[r.benchmark], r.rows,
-                                      r.tokens, time.monotonic() - t0, nodes=len(stats.per_node),
-                                      retries=stats.retries))
-
+            actors = self._start_actors(run, plan, w)
+            on_result = _Landed(run, w, w.stored(), stats, grader, progress)
             try:
                 self._dispatch(actors, w.units, on_result, stats, grader)
             finally:
                 run.save_notes()
                 for a in actors:
                     ray.kill(a)
-            per_model[w.model.name] = {"new": new}
-            new_total += new
+            per_model[w.model.name] = {"new": on_result.new}
+            new_total += on_result.new
         if grader is not None:
             grader.drain()
         run.mark_stage("sample", samples=new_total, executor="ray", nodes=len(stats.per_node),
@@ -366,17 +389,113 @@ class RayExecutor:
         return SampleSummary(run=str(run.path), new_samples=new_total, skipped_samples=skipped_total,
                              per_model=per_model)
 
+    def _unit_chunks(self, plan: SamplingPlan) -> int:
+        cfg = self.config
+        return (max(1, cfg.unit_samples // min(plan.chunk_size, plan.n)) if cfg.unit_samples
+                else default_unit_chunks(plan))
+
+    def _room_to_verify(self, w: ModelWork, actors: int) -> bool:
+        """Whether a verification task can start while the model's ``actors`` engine actors live: the
+        cluster's CPUs minus theirs leave ``verify_cpus`` (counted from the nodes, not from what is
+        free this instant)."""
+        total = sum(n.get("Resources", {}).get("CPU", 0) for n in self._ray.nodes() if n.get("Alive"))
+        return total - actors * self._resources(w.model.engine).get("num_cpus", 0) >= self.config.verify_cpus
+
+    def _start_actors(self, run: Run, plan: SamplingPlan, w: ModelWork) -> list[Any]:
+        """The model's ``replicas`` engine actors (:meth:`_placements`), its engine info recorded."""
+        ray = self._ray
+        actor_cls = ray.remote(max_restarts=-1, max_task_retries=0)(_EngineActor)
+        actors = [actor_cls.options(scheduling_strategy=where, **self._resources(w.model.engine)).remote(
+            str(run.path.resolve()), w.model.engine, w.params, w.model.token_logprobs)
+            for where in self._placements(w.model.engine)]
+        try:
+            info = ray.get(actors[0].info.remote())
+        except Exception as e:
+            for a in actors:
+                ray.kill(a)
+            raise BoundaryError(f"model {w.model.name!r}: the engine did not start on the cluster: {e}") from e
+        record_model(run, plan, w.model, info, w.template_info)
+        return actors
+
     def sample_and_verify(self, run: Run, plan: SamplingPlan, configs: Mapping[str, Any] | None = None, *,
                           progress: Callable[[Progress], None] | None = None,
                           verify_progress: Callable[[int], None] | None = None,
                           ) -> tuple[SampleSummary, VerifySummary]:
         """The sample and verify stages with verification pipelined behind sampling: each shard is
         graded as its unit lands; then whatever else has no verdicts (earlier runs' shards) is graded.
-        When a unit fails for good, the shards that did land are still graded before the error is raised."""
-        _refuse_adaptive(plan)
+        When a unit fails for good, the shards that did land are still graded before the error is raised.
+
+        An adaptive plan (``plan.adaptive``) is drawn round by round (:func:`boundary.sampling.adaptive.model_rounds`,
+        the local stage's rounds): each round's units go to the model's engine actors, which stay up
+        across rounds; each shard is graded as it lands, and the next round is planned once every
+        grade of this one is in."""
         configs = dict(configs or {})
         with run.lock("sample + verify (ray)"):
+            if plan.adaptive is not None:
+                return self._sample_adaptive(run, plan, configs, progress, verify_progress)
             return self._sample_and_verify(run, plan, configs, progress, verify_progress)
+
+    def _sample_adaptive(self, run: Run, plan: SamplingPlan, configs: dict[str, Any],
+                         progress: Callable[[Progress], None] | None,
+                         verify_progress: Callable[[int], None] | None) -> tuple[SampleSummary, VerifySummary]:
+        from boundary.sampling.adaptive import model_rounds
+        assert plan.adaptive is not None
+        ray = self._connect()
+        run.remove_stale_temporaries()
+        unit_chunks = self._unit_chunks(plan)
+        work = prepare(run, plan, unit_chunks=unit_chunks, plan_work=False)
+        if not self._probed:
+            self.probe(run, [m.engine.path for m in plan.models if m.engine.path and os.path.exists(m.engine.path)])
+        total_before = run.row_count("samples")
+        todo = shards_to_verify(run)
+        if verify_progress:
+            verify_progress(total_before - sum(n for _, n in todo))               # graded before
+        grader = _Grader(ray, run, configs, self.config, verify_progress)
+        for name, rows in todo:                   # a killed run's last samples get their verdicts first
+            grader.submit(name, rows)
+        grader.drain()
+        stats = _Stats()
+        per_model: dict[str, dict[str, int]] = {}
+        new_total = skipped_total = 0
+        index = run.shard_keys("samples")
+        for w in work:
+            before = {b: sum(index.rows(s) for s in index.get((w.model.name, b), ())) for b in plan.benchmarks}
+            skipped_total += sum(before.values())
+            actors: list[Any] = []
+            on_result = _Landed(run, w, before, stats, grader, progress)
+            try:
+                if grader.stats.failures:
+                    break                             # ungraded samples: no round can be decided
+                for units in model_rounds(plan, plan.adaptive, run, w, unit_chunks):
+                    if not units:
+                        continue
+                    if not actors:
+                        actors = self._start_actors(run, plan, w)
+                        grader.local = not self._room_to_verify(w, len(actors))
+                        if grader.local:
+                            logging.getLogger(__name__).warning(
+                                "model %s: its engine actors hold every CPU of the cluster, so each adaptive "
+                                "round is verified on the driver (give the nodes spare CPUs, or fewer replicas, "
+                                "to verify on the cluster)", w.model.name)
+                    self._dispatch(actors, units, on_result, stats, grader)
+                    grader.drain()                    # this round's verdicts decide the next round
+                    if stats.failures or grader.stats.failures:
+                        break                         # the next round cannot be decided: the error below
+            finally:
+                run.save_notes()
+                for a in actors:
+                    ray.kill(a)
+                grader.local = False
+            per_model[w.model.name] = {"new": on_result.new}
+            new_total += on_result.new
+        run.mark_stage("sample", samples=new_total, executor="ray", nodes=len(stats.per_node),
+                       retries=stats.retries)
+        self.sample_stats = stats
+        v = self._verified(run, grader, total_before + new_total)
+        if stats.failures:
+            raise BoundaryError(self._failure_message("work unit", stats.failures))
+        return SampleSummary(run=str(run.path), new_samples=new_total, skipped_samples=skipped_total,
+                             per_model=per_model), v
 
     def _sample_and_verify(self, run: Run, plan: SamplingPlan, configs: dict[str, Any],
                            progress: Callable[[Progress], None] | None,
@@ -468,6 +587,10 @@ class RayExecutor:
         for name, rows in todo:
             grader.submit(name, rows)
         grader.drain()
+        return self._verified(run, grader, total_rows)
+
+    def _verified(self, run: Run, grader: _Grader, total_rows: int) -> VerifySummary:
+        """Record the verify stage of what ``grader`` graded; raise if a verification task failed for good."""
         import pyarrow.compute as pc
         errors = run.read("verdicts", ["status"]).filter(pc.equal(pc.field("status"), "error")).num_rows
         stats = grader.stats
@@ -526,9 +649,3 @@ def _short(e: BaseException) -> str:
 
 __all__ = ["RayExecutor", "UnitFailure"]
 
-
-def _refuse_adaptive(plan: SamplingPlan) -> None:
-    """The Ray executor does not plan adaptive rounds yet (docs/adaptive.md): refused, not drawn as fixed n."""
-    if plan.adaptive is not None:
-        raise BoundaryError("sampling.adaptive runs on the local executor only for now; the Ray executor does "
-                            "not plan rounds yet. Drop `executor: ray` (or `adaptive`).")

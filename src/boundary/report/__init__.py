@@ -7,7 +7,8 @@
 
 Layout of ``out_dir``::
 
-    index.html          self-contained page (figures embedded; links to the files below)
+    index.html          self-contained page (the answer first: headline tables, one sentence and an
+                        interactive pass@k chart per benchmark; figures embedded; links to the files below)
     summary.json        the numbers of the analysis, versioned (``report.summary``; docs/summary.md)
     figures/*.png|svg|pdf  one triple per figure (``figures.figure_stems`` gives the names); PDFs
                         are vector files with embedded fonts, for a paper
@@ -75,7 +76,8 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
     from boundary.report.perplexity import perplexity_section     # perplexity, token entropy (or why skipped)
     extras.append(perplexity_section(analysis, root)[0])
     figs = pending.result()
-    index = write_html(analysis, figs, tables, root, extras=extras)
+    index = write_html(analysis, figs, tables, root, extras=extras,
+                       samples_href=samples_html.name if samples_html is not None else None)
     files = tuple(p for f in figs for p in f.files)
     return ReportPaths(root=root, index_html=index, figures_dir=figures_dir, tables_dir=tables_dir,
                        summary_json=summary, figures=files, tables=tuple(table_paths),

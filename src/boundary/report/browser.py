@@ -18,7 +18,11 @@ n = 1024 × 500 problems because it does not embed everything:
   (``DecompressionStream``) only when the problem is opened; the problem list itself holds only
   ids, a question preview and per-model counts.
 
-The page says all of this where it applies ("8 of 1024 samples shown"). Texts are read by
+The page says all of this where it applies ("8 of 1024 samples shown"). Its URL hash addresses a
+view (the report's headline tables link here): ``samples.html#bench=B&solved_by=A&not_by=M`` lists
+the problems of benchmark B that A solves (≥ 1 correct sample) and M does not,
+``#bench=B&solved=only:M`` (or ``all``, ``some``, ``none``) the problems solved only by M, and
+``#bench=B&problem=ID`` opens one problem; values are URI-encoded. Texts are read by
 streaming the sample shards in record batches (only the chosen rows are kept), so memory does not
 grow with n. A run that holds only imported per-problem counts has no texts and gets no browser;
 ``write_browser`` then returns the reason, which the report prints.
@@ -245,7 +249,20 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
     parts: list[str] = []
     run = None
     path = Path(analysis.run) if analysis.run else None
-    if path is None or not Run.is_run(path):
+    runs = list(getattr(analysis, "runs", ()) or ())
+    if len(runs) > 1:
+        notes.append(f"no sample browser: this report compares {len(runs)} runs ({', '.join(runs)}) and the "
+                     "browser shows the texts of one run; each run's own report (boundary report RUN) has its "
+                     "samples.html.")
+        links = []
+        for r in runs:
+            own = Path(r) / "report" / "samples.html"
+            if own.is_file():
+                href = os.path.relpath(own.resolve(), Path(out_dir).resolve())
+                links.append(f'<a href="{escape(Path(href).as_posix())}">{escape(r)}</a>')
+        if links:
+            parts.append(f"<p>Sample browsers of the runs compared: {', '.join(links)}.</p>")
+    elif path is None or not Run.is_run(path):
         notes.append(f"no sample browser: the analysis is not attached to a run directory "
                      f"({analysis.run or 'none given'} holds no manifest.json), so there are no texts to show.")
     else:
@@ -278,7 +295,7 @@ def validity_section(analysis, out_dir: str | Path, config: BrowserConfig | None
 def _validity_extras(run, analysis) -> list[str]:
     """HTML blocks (strings starting with ``<``) and notes of the CoT judge and the guessability filter."""
     validity = getattr(analysis, "validity", None)
-    if run is None or validity is None:
+    if validity is None or (run is None and len(getattr(analysis, "runs", ()) or ()) < 2):
         return []
     from boundary.report.validity import validity_blocks
     return validity_blocks(validity)
@@ -453,6 +470,10 @@ function setup() {
   for (const m of META.models) opt(fs, "only:" + m, "only by " + m + (m === META.reference ? " (reference)" : ""));
   if (META.models.length > 1) { opt(fs, "all", "by every model"); opt(fs, "some", "by at least one model"); }
   opt(fs, "none", "by no model");
+  for (const m of META.models) if (m !== META.reference && META.reference != null) {
+    opt(fs, pairValue(META.reference, m), "by " + META.reference + ", not by " + m);
+    opt(fs, pairValue(m, META.reference), "by " + m + ", not by " + META.reference);
+  }
   const fa = document.getElementById("f-acc-model");
   opt(fa, "any", "any model");
   opt(fa, "all", "every model");
@@ -470,7 +491,32 @@ function setup() {
   document.getElementById("f-search-texts").addEventListener("change", () => { page = 0; applyFilters(); });
   document.getElementById("prev").onclick = () => { if (page > 0) { page--; renderList(); } };
   document.getElementById("next").onclick = () => { if ((page + 1) * META.pageSize < filtered.length) { page++; renderList(); } };
-  applyFilters();
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
+}
+
+function pairValue(a, b) { return "pair:" + JSON.stringify([a, b]); }
+
+// Addresses (the report links here): samples.html#bench=B&solved_by=A&not_by=M (solved by A, not by M),
+// #bench=B&solved=only:M|all|some|none, #bench=B&problem=ID (opens that problem). Values are URI-encoded.
+async function fromHash() {
+  const h = new URLSearchParams(location.hash.slice(1));
+  const bench = h.get("bench"), sb = h.get("solved_by"), nb = h.get("not_by"), solved = h.get("solved");
+  const prob = h.get("problem");
+  const fb = document.getElementById("f-bench"), fs = document.getElementById("f-solved");
+  if (bench !== null) fb.value = META.benchmarks.includes(bench) ? bench : "";
+  let want = solved;
+  if (sb !== null && nb !== null) {
+    want = pairValue(sb, nb);
+    if (![...fs.options].some(o => o.value === want)) opt(fs, want, "by " + sb + ", not by " + nb);
+  }
+  if (want !== null) fs.value = [...fs.options].some(o => o.value === want) ? want : "";
+  page = 0;
+  await applyFilters();
+  if (prob !== null) {
+    const p = INDEX.find(x => x.p === prob && (bench === null || x.b === bench));
+    if (p) show(p);
+  }
 }
 
 async function searchTexts(term) {
@@ -507,6 +553,10 @@ async function applyFilters() {
     if (solved === "all" && solvedBy.length !== META.models.length) return false;
     if (solved === "some" && !solvedBy.length) return false;
     if (solved.startsWith("only:") && !(solvedBy.length === 1 && solvedBy[0] === solved.slice(5))) return false;
+    if (solved.startsWith("pair:")) {
+      const [a, b] = JSON.parse(solved.slice(5));
+      if (!solvedBy.includes(a) || solvedBy.includes(b)) return false;
+    }
     if (accMax !== null && !isNaN(accMax)) {
       const ok = m => { const [n, c] = p.c[m] || [0, 0]; const a = pct(n, c); return n > 0 && a < accMax && (!nonzero || c > 0); };
       if (accModel === "any" && !ms.some(ok)) return false;

@@ -146,6 +146,88 @@ def benchmark_readings(bench: BenchmarkAnalysis) -> list[Reading]:
                     sentences=(lead, "; ".join(parts) + "."), notes=tuple(bench.notes))]
 
 
+def benchmark_sentence(bench: BenchmarkAnalysis) -> str:
+    """ONE sentence that reads a whole benchmark: who wins at small k, where the reference catches up
+    (with the interval), and how many problems only the reference solves.
+
+    With one comparison: "rl wins at small k (pass@1 0.487 vs base 0.337); base catches up at k* = 4
+    (95% CI 4–5) and at k = 128 solves 17 problems rl does not (rl alone: 4; McNemar p = 0.0072)."
+    With several, the ranges over the models and the numbers of the model best at k = 1: "At small k
+    every model is ahead of base (all significantly; pass@1 0.096–0.125 vs 0.049, highest: ppo 0.125);
+    base catches up with 7 of them at k* = 5–10 (ppo: 6, 95% CI 4–10) but not with distilled within
+    k ≤ 256; at k = 256 base alone solves 2–39 problems per model (ppo: 35, against 2; McNemar
+    p < 0.0001)."
+    """
+    if not bench.comparisons:
+        return " ".join(benchmark_readings(bench)[0].sentences)
+    comps = bench.comparisons
+    ref = comps[0].reference
+    r1 = float(comps[0].ref.estimate[0])
+    best = max(comps, key=lambda c: float(c.oth.estimate[0]))
+    b1 = float(best.oth.estimate[0])
+    ahead = [c for c in comps if float(c.oth.estimate[0]) > r1 + TIE_TOLERANCE]
+    covs = {(c.model_a, c.model_b): c for c in bench.coverages}
+    x = best.crossover
+    lv = level_pct(x.level)
+    k_max = x.k_max
+
+    def k_ci(c: Comparison) -> str:
+        return f"{lv} CI {fmt_k_interval(c.crossover.lower, c.crossover.upper, k_max)}"
+
+    if len(comps) == 1:
+        oth = best.other
+        if ahead:
+            sig1 = "" if float(best.diff.upper[0]) < 0 else f", not significant at {lv}"
+            s = f"{oth} wins at small k (pass@1 {b1:.3f} vs {ref} {r1:.3f}{sig1}); "
+            s += (f"{ref} does not catch up within k ≤ {k_max}" if x.k is None else
+                  f"{ref} catches up at k* = {x.k} ({k_ci(best)})")
+        else:
+            s = f"{ref} leads already at k = 1 (pass@1 {r1:.3f} vs {oth} {b1:.3f})"
+        cov = covs.get((ref, oth))
+        if cov is not None:
+            exp = "" if cov.exact else "an expected "
+            s += (f" and at k = {cov.k} solves {exp}{_problems(cov.only_a, cov.exact)} {oth} does not "
+                  f"({oth} alone: {fmt_count(cov.only_b, cov.exact)}; "
+                  f"{'approximate ' if not cov.exact else ''}McNemar {fmt_p_eq(cov.p_value)})")
+        return s + "."
+    p1 = [float(c.oth.estimate[0]) for c in ahead]
+    sig = sum(float(c.diff.upper[0]) < 0 for c in ahead)
+    sig_s = ("all significantly" if sig == len(ahead) else f"{sig} significantly") if len(ahead) > 1 else \
+        ("significantly" if sig else "not significantly")
+    if len(ahead) == len(comps):
+        s = (f"At small k every model is ahead of {ref} ({sig_s}; pass@1 {min(p1):.3f}–{max(p1):.3f} vs "
+             f"{r1:.3f}, highest: {best.other} {b1:.3f})")
+    elif ahead:
+        s = (f"At small k {len(ahead)} of {len(comps)} models are ahead of {ref} ({sig_s}; pass@1 up to "
+             f"{b1:.3f}, {best.other}, vs {r1:.3f})")
+    else:
+        s = f"{ref} leads already at k = 1 (pass@1 {r1:.3f}; best other model: {best.other} {b1:.3f})"
+    crossed = [c for c in ahead if c.crossover.k is not None]
+    never = [c.other for c in ahead if c.crossover.k is None]
+    if crossed:
+        ks = [c.crossover.k for c in crossed if c.crossover.k is not None]
+        who = "all of them" if len(crossed) == len(ahead) and len(ahead) > 1 else \
+            crossed[0].other if len(crossed) == 1 else f"{len(crossed)} of them"
+        s += f"; {ref} catches up with {who} at k* = {min(ks)}" + (f"–{max(ks)}" if max(ks) != min(ks) else "")
+        if best in crossed:
+            s += f" ({best.other}: {x.k}, {k_ci(best)})"
+        if never:
+            s += f" but not with {_join(never) if len(never) <= 2 else f'{len(never)} models'} within k ≤ {k_max}"
+    elif never:
+        s += f"; {ref} catches up with none of them within k ≤ {k_max}"
+    mine = [covs[(ref, c.other)] for c in comps if (ref, c.other) in covs]
+    if mine:
+        exact = all(c.exact for c in mine)
+        lo, hi = fmt_count(min(c.only_a for c in mine), exact), fmt_count(max(c.only_a for c in mine), exact)
+        s += (f"; at k = {mine[0].k} {ref} alone solves {'an expected ' if not exact else ''}{lo}"
+              + (f"–{hi}" if hi != lo else "") + " problems per model")
+        cb = covs.get((ref, best.other))
+        if cb is not None:
+            s += (f" ({best.other}: {fmt_count(cb.only_a, cb.exact)}, against {fmt_count(cb.only_b, cb.exact)}; "
+                  f"{'approximate ' if not cb.exact else ''}McNemar {fmt_p_eq(cb.p_value)})")
+    return s + "."
+
+
 def readings(analysis: Analysis) -> list[Reading]:
     """Readings of every benchmark of the analysis, in order."""
     out: list[Reading] = []
@@ -350,7 +432,8 @@ def skipped_lines(bench: BenchmarkAnalysis) -> list[str]:
     return [s.describe() for s in bench.skipped]
 
 
-__all__ = ["further_sentences", "skipped_lines", "extrapolation_sentences", "support_sentence", "budget_sentences",
+__all__ = ["benchmark_sentence",
+           "further_sentences", "skipped_lines", "extrapolation_sentences", "support_sentence", "budget_sentences",
            "answers_sentence", "sweep_sentence", "algorithms_sentence",
            "Reading", "readings", "benchmark_readings", "comparison_reading", "reading_text", "reading_lines",
            "crossover_sentence", "coverage_sentence", "efficiency_sentence"]

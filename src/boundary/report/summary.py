@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from boundary.analysis.analyze import TAUS, Analysis, headline_ks
 from boundary.analysis.histogram import BIN_LABELS
@@ -123,6 +123,10 @@ def summary_dict(analysis: Analysis) -> dict:
         "statuses": [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
                      for r in analysis.statuses],
     }
+    runs = list(analysis.runs)
+    if len(runs) > 1:                   # several runs compared (analyze_runs): which model came from which
+        out["runs"] = [{"path": r, "models": {m: orig for m, (p, orig) in analysis.origins.items() if p == r}}
+                       for r in runs]
     texts = {(r.benchmark, r.other): r.text for r in readings(analysis)}
     for b in analysis.benchmarks:
         k_max = int(next(iter(b.curves.values())).ks[-1]) if b.curves else None
@@ -425,17 +429,36 @@ class BenchmarkSummary(_Model):
     k_max_sampled: int | None = None
 
 
+class RunSource(_Model):
+    """One of the runs a comparison of several runs read (``boundary report RUN_A RUN_B``)."""
+
+    path: str = Field(description="The run directory.")
+    models: dict[str, str] = Field(description="Model name in the summary → its name in this run (they differ "
+                                               "when several runs share a name: RUN_DIR/MODEL).")
+
+
 class Summary(_Model):
     """The typed form of ``summary.json`` (``read_summary`` gives one; ``summary_schema`` its JSON Schema)."""
 
     format: Literal["boundary.summary"] = Field(SUMMARY_FORMAT, description="Always \"boundary.summary\".")
     version: int = Field(SUMMARY_VERSION, ge=1, description="Summary-format version; absent (read as 1) in "
                                                           "summaries written before it was recorded.")
-    run: str = Field(description="The run directory the analysis read (\"\" for counts without a run).")
+    run: str = Field(description="The run directory the analysis read (\"\" for counts without a run; with "
+                                 "several runs, their directories joined by \" + \", listed in runs).")
     reference: str | None
     config: dict[str, Any] = Field(description="The AnalysisConfig the numbers were computed with.")
     benchmarks: list[BenchmarkSummary]
     statuses: list[dict[str, Any]] = Field(description="Samples per (model, benchmark, status).")
+    runs: list[RunSource] | None = Field(None, description="When several runs are compared: each run and its "
+                                                            "models; absent for one run.")
+
+    @model_serializer(mode="wrap")
+    def _omit_runs_of_one_run(self, handler):
+        """A summary of one run has no ``runs`` field (as before comparisons of runs existed)."""
+        data = handler(self)
+        if data.get("runs") is None:
+            data.pop("runs", None)
+        return data
 
 
 def summary_schema() -> dict:

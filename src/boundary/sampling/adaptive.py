@@ -5,16 +5,19 @@ m, m + b, ..., n, or m, 2m, 4m, ..., n) a pair whose stored verdicts count at le
 its samples so far stops, the others draw on to the next check time, up to the cap n
 (:mod:`boundary.adaptive_plan`, docs/adaptive.md).
 
-One round per check interval, per model and benchmark:
+One round per check interval, per model (its benchmarks together: :func:`model_rounds`):
 
 1. the pairs still active are those whose verdicts of the samples before the round's start do not
-   reach r correct — read from the store, so a decision is a function of stored verdicts only;
+   reach r correct — read from the store (only the verdict shards new since the last round:
+   :class:`Outcomes`), so a decision is a function of stored verdicts only;
 2. their chunks of the round (chunk j of problem p, seed ``derive_seed(run seed, model, benchmark,
    p, j)``, exactly as in the fixed-n stage: an adaptive run's samples are the fixed run's samples
    of the indices it draws) are cut, in problem order, into work units of ``unit_chunks`` chunks,
    named as the fixed stage names them (:func:`boundary.sampling.stage.sample_unit`); units whose
-   chunks are all stored are skipped, the rest drawn with :func:`run_unit`;
-3. the caller's ``verify(run)`` grades what was drawn before the next round is planned.
+   chunks are all stored are skipped, the rest drawn with :func:`run_unit` (here, or on the Ray
+   executor's engine actors);
+3. the caller's ``verify(run)`` grades what was drawn before the next round is planned (on Ray,
+   each unit's shard is graded as it lands and the round ends when every grade is in).
 
 A killed run (kill -9 between or during a round) resumes to the same store: the first call
 verifies whatever was stored without verdicts, then every round is replanned from the store —
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow.compute as pc
@@ -49,29 +52,65 @@ from boundary.store import Run
 VerifyFn = Callable[[Run], Any]
 
 
+class Outcomes:
+    """Each problem's verdicts of a (model, benchmark) in sample order, read incrementally: a round
+    reads only the verdict shards that are new or changed since the last (by inode, size and mtime),
+    so planning a round costs its own verdicts, not every verdict of the pair again."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self._seen: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+        self._got: dict[tuple[str, str], dict[str, dict[int, bool]]] = {}
+
+    def __call__(self, model: str, benchmark: str) -> dict[str, list[bool]]:
+        """Problem id -> correct or not, for the contiguous prefix of sample indices 0, 1, ... that
+        have a verdict (a gap ends it)."""
+        pair = (model, benchmark)
+        shards = self.run.shard_keys("verdicts").get(pair, [])
+        stamps = {}
+        for s in shards:
+            try:
+                st = os.stat(s)
+            except FileNotFoundError:
+                continue
+            stamps[s.name] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        seen = self._seen.get(pair, {})
+        if any(stamps.get(n) != st for n, st in seen.items()):      # a shard rewritten or gone: read all
+            seen, self._got[pair] = {}, {}
+        got = self._got.setdefault(pair, {})
+        flt = (pc.field("model") == model) & (pc.field("benchmark") == benchmark)
+        for s in shards:
+            if s.name not in stamps or s.name in seen:
+                continue
+            t = self.run.read_shard("verdicts", s, ["model", "benchmark", "problem_id", "sample_index", "status"])
+            t = t.filter(flt)
+            for pid, i, st in zip(t["problem_id"].to_pylist(), t["sample_index"].to_pylist(),
+                                  t["status"].to_pylist()):
+                got.setdefault(pid, {})[i] = st == "correct"
+            seen[s.name] = stamps[s.name]
+        self._seen[pair] = seen
+        out = {}
+        for pid, by_index in got.items():
+            seq: list[bool] = []
+            while len(seq) in by_index:
+                seq.append(by_index[len(seq)])
+            out[pid] = seq
+        return out
+
+
 def outcomes(run: Run, model: str, benchmark: str) -> dict[str, list[bool]]:
     """Each problem's verdicts of ``model`` in sample order, as correct or not: the contiguous
     prefix of sample indices 0, 1, ... that have a verdict (a gap ends it)."""
-    flt = (pc.field("model") == model) & (pc.field("benchmark") == benchmark)
-    by_problem: dict[str, dict[int, bool]] = {}
-    for t in run.iter_shards("verdicts", ["problem_id", "sample_index", "status"], filter=flt):
-        for pid, i, st in zip(t["problem_id"].to_pylist(), t["sample_index"].to_pylist(), t["status"].to_pylist()):
-            by_problem.setdefault(pid, {})[i] = st == "correct"
-    out = {}
-    for pid, got in by_problem.items():
-        seq: list[bool] = []
-        while len(seq) in got:
-            seq.append(got[len(seq)])
-        out[pid] = seq
-    return out
+    return Outcomes(run)(model, benchmark)
 
 
 def active_at(run: Run, plan: AdaptivePlan, start: int, model: str, benchmark: str,
-              problems: Sequence[str]) -> list[str]:
+              problems: Sequence[str], got: Mapping[str, list[bool]] | None = None) -> list[str]:
     """The problems that draw on past the check time ``start``: their stored verdicts of the first
     ``start`` samples do not stop the plan (:meth:`AdaptivePlan.stopping_point`). Refused when a
-    problem has verdicts for fewer samples and has not stopped (its decision is not yet known)."""
-    got = outcomes(run, model, benchmark)
+    problem has verdicts for fewer samples and has not stopped (its decision is not yet known).
+    ``got``: the pair's :class:`Outcomes` (read from the run when not given)."""
+    got = outcomes(run, model, benchmark) if got is None else got
     active = []
     for pid in problems:
         seq = got.get(pid, [])[:start]
@@ -149,40 +188,57 @@ def _sample_adaptive(plan: SamplingPlan, ap: AdaptivePlan, run: Run, verify: Ver
                          per_model=per_model)
 
 
+def model_rounds(plan: SamplingPlan, ap: AdaptivePlan, run: Run, w: ModelWork, unit_chunks: int
+                 ) -> Iterator[list[WorkUnit]]:
+    """One model's rounds: for each check interval, the work units still to draw of every benchmark
+    (:func:`round_units`). The caller draws a round's units and verifies them before it asks for the
+    next round, which is planned from the stored verdicts (:func:`active_at`). Every executor
+    draws the same rounds: the local one here (:func:`sample_adaptive`), the Ray executor on its
+    engine actors (``RayExecutor.sample_and_verify``)."""
+    got = Outcomes(run)
+    ids = {bench: [p.id for p in problems] for bench, problems in plan.benchmarks.items()}
+    active = dict(ids)
+    start = 0
+    for end in ap.check_times:
+        if start:
+            active = {b: active_at(run, ap, start, w.model.name, b, ids[b], got(w.model.name, b)) for b in active}
+            active = {b: a for b, a in active.items() if a}
+        if not active:
+            return
+        index = run.shard_keys("samples")
+        units: list[WorkUnit] = []
+        for bench, act in active.items():
+            stored = run.stored_chunks("samples", w.model.name, bench, chunk_size=plan.chunk_size, n=plan.n,
+                                       shards=index.get((w.model.name, bench), ()))
+            units += round_units(plan, w.model.name, bench, act, start, end, unit_chunks, w.prompts[bench],
+                                 w.images.get(bench, {}), stored)
+        yield units
+        start = end
+
+
 def _sample_model(plan: SamplingPlan, ap: AdaptivePlan, run: Run, w: ModelWork, verify: VerifyFn, unit_chunks: int,
                   progress: Callable[[Progress], None] | None, given: Backend | None,
                   before: Mapping[tuple[str, str], int]) -> int:
     model = w.model
     engine: Backend | None = None
     new = 0
+    done = {b: before[(model.name, b)] for b in plan.benchmarks}
     t0 = saved = time.monotonic()
     try:
-        for bench, problems in plan.benchmarks.items():
-            ids = [p.id for p in problems]
-            done = before[(model.name, bench)]
-            start = 0
-            for end in ap.check_times:
-                active = ids if start == 0 else active_at(run, ap, start, model.name, bench, ids)
-                if not active:
-                    break
-                stored = run.stored_chunks("samples", model.name, bench, chunk_size=plan.chunk_size, n=plan.n,
-                                           shards=run.shard_keys("samples").get((model.name, bench), ()))
-                units = round_units(plan, model.name, bench, active, start, end, unit_chunks, w.prompts[bench],
-                                    w.images.get(bench, {}), stored)
-                for u in units:
-                    if engine is None:
-                        engine = create_backend(model.engine) if given is None else given
-                        record_model(run, plan, model, engine.info(), w.template_info)
-                    r = run_unit(run, engine, u, w.params, keep_token_logprobs=model.token_logprobs)
-                    new += r.rows
-                    done += r.rows
-                    saved = note_unit(run, r, saved)
-                    if progress:
-                        progress(Progress(model.name, u.benchmark, done, w.totals[bench], r.rows, r.tokens,
-                                          time.monotonic() - t0))
-                if units:
-                    verify(run)                  # this round's verdicts decide the next round
-                start = end
+        for units in model_rounds(plan, ap, run, w, unit_chunks):
+            for u in units:
+                if engine is None:
+                    engine = create_backend(model.engine) if given is None else given
+                    record_model(run, plan, model, engine.info(), w.template_info)
+                r = run_unit(run, engine, u, w.params, keep_token_logprobs=model.token_logprobs)
+                new += r.rows
+                done[u.benchmark] += r.rows
+                saved = note_unit(run, r, saved)
+                if progress:
+                    progress(Progress(model.name, u.benchmark, done[u.benchmark], w.totals[u.benchmark], r.rows,
+                                      r.tokens, time.monotonic() - t0))
+            if units:
+                verify(run)                      # this round's verdicts decide the next round
     finally:
         run.save_notes()
         if engine is not None and given is None:

@@ -89,7 +89,7 @@ class ImportRecord(_Record):
     """One import into the run (``imports[i]``)."""
 
     kind: str
-    """``"counts"`` (per-problem counts) or ``"paper-jsonl"`` (samples with scores)."""
+    """The format: ``"counts"`` (per-problem counts), ``"paper-jsonl"``, ``"lm-eval"``, … (docs/import.md)."""
     file: str | None = None
     """Absolute path of the imported file."""
     sha256: str | None = None

@@ -524,11 +524,13 @@ class Run:
         return ds.dataset(str(shard), format="parquet", schema=S.TABLES[table])
 
     def iter_batches(self, table: str, columns: list[str] | None = None, *, batch_size: int = 2048,
-                     filter: pc.Expression | None = None) -> Iterator[pa.RecordBatch]:
+                     filter: pc.Expression | None = None,
+                     shards: Sequence[Path] | None = None) -> Iterator[pa.RecordBatch]:
         """Stream ``table`` shard by shard, oldest shard first, in record batches of at most
         ``batch_size`` rows (only ``columns``; rows where ``filter`` holds). Memory stays at one
-        batch of one shard, so this is the way to read the ``text`` column."""
-        for shard in self.shards(table):
+        batch of one shard, so this is the way to read the ``text`` column. ``shards`` reads only
+        those shards (paths from :meth:`shards` or :meth:`shard_keys`), in the order given."""
+        for shard in (self.shards(table) if shards is None else shards):
             try:
                 for batch in self._shard_dataset(table, shard).to_batches(
                         columns=columns, filter=filter, batch_size=batch_size):
@@ -554,10 +556,12 @@ class Run:
         """Stream ``table`` as record batches of at most ``batch_size`` rows (``iter_batches``)."""
         return self.iter_batches(table, columns, batch_size=batch_size, filter=filter)
 
-    def read_shard(self, table: str, shard: Path, columns: list[str] | None = None) -> pa.Table:
-        """One shard of ``table`` (a path from :meth:`shards`), read through the table's schema."""
+    def read_shard(self, table: str, shard: Path, columns: list[str] | None = None,
+                   filter: pc.Expression | None = None) -> pa.Table:
+        """One shard of ``table`` (a path from :meth:`shards`), read through the table's schema (only
+        ``columns``; rows where ``filter`` holds)."""
         try:
-            return self._shard_dataset(table, shard).to_table(columns=columns)
+            return self._shard_dataset(table, shard).to_table(columns=columns, filter=filter)
         except (pa.ArrowInvalid, OSError) as e:
             raise StoreError(f"cannot read the {table} shard {shard}: {e}. Remove the damaged shard "
                              "(the stage that wrote it redraws its rows on resume).") from e

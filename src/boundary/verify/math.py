@@ -217,6 +217,54 @@ def _is_structured(s: str) -> bool:
     return bool(items and len(items) > 1)
 
 
+#: a normalized time of day (normalize._time_of_day): \text{4:30}, \text{4:30pm}, \text{16:30:05}
+_CLOCK = re.compile(r"\\text\{(\d{1,2}):(\d\d)(?::(\d\d))?(am|pm)?\}")
+
+
+def _clock_readings(m: re.Match) -> set[tuple[int, int, int]]:
+    """The (hour 0-23, minute, second) readings a written time can mean: ``4:30pm`` one, ``16:30``
+    one, ``4:30`` two (a reference or answer without a.m./p.m. does not say which half of the
+    day), ``12:00`` two (noon or midnight). ``16:30pm`` (contradictory) none."""
+    h, minute, sec, half = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), m.group(4)
+    if half:
+        if not 1 <= h <= 12:
+            return set()
+        return {(h % 12 + (12 if half == "pm" else 0), minute, sec)}
+    if 1 <= h <= 12:
+        return {(h % 12, minute, sec), (h % 12 + 12, minute, sec)}
+    return {(h, minute, sec)}
+
+
+#: Decide answers that are plainly not mathematics (prose, code, ``wrong-123456``) against a
+#: constant reference without SymPy (~16 ms each). A switch only so that bench/bench_verify.py
+#: can time both ways on the same input.
+CHEAP_NON_MATH = True
+#: names SymPy/math-verify read as functions or constants, not as a product of letters
+_MATH_NAMES = frozenset(
+    "sin cos tan cot sec csc arcsin arccos arctan arccot asin acos atan sinh cosh tanh coth log "
+    "ln lg exp sqrt lim max min gcd lcm mod det deg dim abs floor ceil sgn sign arg cis infty inf "
+    "oo pi phi theta alpha beta gamma delta sum prod int binom choose frac dfrac tfrac cdot times "
+    "div pm mp circ rad re im".split())
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+_CODE = re.compile(r"\bdef |\breturn\b|\bprint\(|\bimport |```|==|!=|=>|\bTrue\b|\bFalse\b|\bNone\b")
+
+
+def _not_mathematics(answer: str, na: str) -> str | None:
+    """Why ``answer`` is plainly not a mathematical expression, or None: it contains code, a
+    contradictory multiple-choice answer (``\\text{B?14}``), or a word of 3+ letters that is not a
+    function or constant name (SymPy would read ``wrong`` as the product w·r·o·n·g, which equals no
+    constant). Only used when the reference is a constant (a number or closed form)."""
+    if "?" in na:
+        return "a contradictory multiple-choice answer"
+    if _CODE.search(answer):
+        return "code"
+    plain = re.sub(r"\\[a-zA-Z]+", " ", answer)
+    for m in _WORD.finditer(plain):
+        if m.group(0).lower() not in _MATH_NAMES:
+            return f"the word {m.group(0)[:40]!r}"
+    return None
+
+
 _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
 
 
@@ -228,6 +276,10 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         return "no_answer", "normalize", "answer is empty after normalization"
     if na == nr:
         return "correct", "string", None
+    ta, tr = _CLOCK.fullmatch(na), _CLOCK.fullmatch(nr)
+    if ta and tr:
+        same = bool(_clock_readings(ta) & _clock_readings(tr))
+        return ("correct" if same else "wrong"), "time", "times of day compared as clock readings"
     if _DIGITS.fullmatch(na) and _DIGITS.fullmatch(nr):      # no int() of huge digit strings
         same = na.startswith("-") == nr.startswith("-") and na.lstrip("-").lstrip("0") == nr.lstrip("-").lstrip("0")
         return ("correct" if same else "wrong"), "numeric", None
@@ -265,6 +317,10 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         wa, wr = evaluate(na, variables=True), evaluate(nr, variables=True)
         if wa is not None and wr is not None and differ(wa, wr):
             return "wrong", "numeric", "expressions differ at a sample point (interval arithmetic)"
+    if CHEAP_NON_MATH and cr and not ca:
+        why = _not_mathematics(answer, na)
+        if why is not None:
+            return "wrong", "type", f"not a mathematical answer ({why}) against a constant"
     return _symbolic(na, nr)
 
 

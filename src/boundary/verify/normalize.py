@@ -32,7 +32,11 @@ and well-formed LaTeX for math-verify.
 - plain numbers (also each item of a list or tuple) → canonical exact form: integers as digits,
   other rationals as ``\\frac{p}{q}`` (decimals, ``1.2e5``, ``1.2\\times10^{5}``, repeating
   decimals ``0.\\overline{3}``/``0.(3)``/``0.\\dot{3}``, mixed numbers ``1\\frac{4}{5}``);
-- times of day ``4:30`` → ``\\text{4:30}`` (never the ratio 4/30);
+- times of day ``4:30`` → ``\\text{4:30}`` (never the ratio 4/30), ``4:30\\text{ p.m.}``/``4pm``/
+  ``12:00 noon`` → ``\\text{4:30pm}``/``\\text{4:00pm}``/``\\text{12:00pm}`` (recognised before units
+  are dropped; math.py compares them as clock readings, ``16:30`` = ``4:30pm``);
+- mixed numbers with a slash ``2 1/2`` (proper fraction after one space) → ``\\frac{5}{2}``;
+- separators ``1,00,000`` (Indian), ``1'000'000``, ``1\\_000``, ``1.234.567`` (2+ dot groups) → digits;
 - multiple choice: ``(B)``, ``\\text{(B)}``, ``(B) 42`` → ``B`` always; ``B``, ``B) 42``,
   ``B. 42``, option text → ``B`` when ``hints["choices"]`` (or ``hints["multiple_choice"]``) is set.
 
@@ -159,6 +163,9 @@ def _normalize(s: str, hints: dict) -> str:
     s = re.sub(r"\\!", "", s)
     s = _percent_degrees_dollars(s)
     if not long:
+        time = _time_of_day_early(s)
+        if time is not None:
+            return time
         s = _drop_units(s, hints.get("unit"))
         s = _unwrap_text(s)
         s = _drop_units(s, hints.get("unit"))
@@ -224,8 +231,20 @@ _SPACE_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?!\d)")
 _COMMA_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 
 
+# separators that cannot be anything else: Swiss/programming 1'000'000 and 1_000_000, European
+# 1.234.567 (two or more dot groups: one dot group, 1.234, stays a decimal)
+_APOS_GROUPS = re.compile(r"(?<![\d.,'_])\d{1,3}(?:'\d{3})+(?![\d'])")
+_UNDERSCORE_GROUPS = re.compile(r"(?<![\d.,'_{])\d{1,3}(?:\\?_\d{3})+(?![\d_}])")
+_DOT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}(?![\d.])")
+# Indian grouping: 1,00,000 and 12,34,567 (two-digit groups, then a final three-digit group)
+_INDIAN_GROUPS = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
+
+
 def _thousands(s: str, multi: bool) -> str:
     s = _SAFE_SEP.sub("", s)
+    s = _APOS_GROUPS.sub(lambda m: m.group(0).replace("'", ""), s)
+    s = _UNDERSCORE_GROUPS.sub(lambda m: m.group(0).replace("\\", "").replace("_", ""), s)
+    s = _DOT_GROUPS.sub(lambda m: m.group(0).replace(".", ""), s)
     s = _SPACE_GROUPS.sub(lambda m: m.group(0).replace(" ", ""), s)
     if not multi:
         def comma(m):
@@ -237,6 +256,7 @@ def _thousands(s: str, multi: bool) -> str:
                 return m.group(0)
             return m.group(0).replace(",", "")
         s = _COMMA_GROUPS.sub(comma, s)
+        s = _INDIAN_GROUPS.sub(comma, s)
     return s
 
 
@@ -350,17 +370,42 @@ def _words_only(s: str) -> str | None:
     return f"\\text{{{low}}}"
 
 
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?\s*(am|pm|a\.m\.?|p\.m\.?)?\.?",
-                   re.IGNORECASE)
+_MERIDIEM = r"(a\.?\s?m\.?|p\.?\s?m\.?|noon|midnight)"
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?\s*" + _MERIDIEM + r"?\.?", re.IGNORECASE)
+# an hour with a.m./p.m. and no minutes: 4pm, 11 a.m.
+_HOUR_ONLY = re.compile(r"(1[0-2]|0?[1-9])\s*" + _MERIDIEM + r"\.?", re.IGNORECASE)
+_MAY_BE_TIME = re.compile(r":|\d\s*(?:\\[a-z]+\s*\{\s*)?(?:[ap]\.?\s?m|noon|midnight)", re.IGNORECASE)
 
 
 def _time_of_day(s: str) -> str | None:
-    m = _TIME.fullmatch(s)
-    if not m:
+    """``\\text{H:MM}`` (``H:MM:SS``), followed by ``am``/``pm`` when the time says which:
+    ``4:30 P.M.``, ``4:30pm``, ``4pm`` → ``\\text{4:30pm}``/``\\text{4:00pm}``; ``12:00 noon`` →
+    ``\\text{12:00pm}``, ``12:00 midnight`` → ``\\text{12:00am}``; ``04:30`` → ``\\text{4:30}``.
+    A 24-hour time keeps its hour (``16:30``): the verifier compares clock readings (math.py)."""
+    t = s.strip()
+    m = _TIME.fullmatch(t)
+    if m:
+        hour, minute, second, suffix = m.groups()
+    else:
+        m = _HOUR_ONLY.fullmatch(t)
+        if not m:
+            return None
+        hour, suffix = m.groups()
+        minute, second = "00", None
+    core = f"{int(hour)}:{minute}" + (f":{second}" if second else "")
+    suffix = (suffix or "").lower().replace(".", "").replace(" ", "")
+    suffix = {"noon": "pm", "midnight": "am"}.get(suffix, suffix)
+    return f"\\text{{{core}{suffix}}}"
+
+
+def _time_of_day_early(s: str) -> str | None:
+    """A time of day recognised before unit and ``\\text`` handling, which would drop its
+    ``\\text{ p.m.}``/``\\mathrm{PM}`` as if it were a unit."""
+    if len(s) > 80 or not _MAY_BE_TIME.search(s):
         return None
-    core = s[:m.end(2)] if m.group(0).count(":") == 1 else s[:s.rfind(":") + 3]
-    suffix = (m.group(3) or "").lower().replace(".", "")
-    return f"\\text{{{core.strip()}{suffix}}}"
+    t = _unwrap_text(s)
+    t = _SPACING.sub(lambda m: m.group(1) or " ", t)
+    return _time_of_day(re.sub(r"\s+", " ", t))
 
 
 def _infinity_words(s: str) -> str:
@@ -760,6 +805,8 @@ _POW10 = re.compile(r"([+-]?)10\^(?:\{([+-]?\d+)\}|([+-]?\d))")
 _FRAC = re.compile(r"([+-]?)\\frac\{([+-]?\d+)\}\{([+-]?\d+)\}")
 _SLASH = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))/([+-]?(?:\d+\.?\d*|\.\d+))")
 _MIXED = re.compile(r"([+-]?)(\d+)\s?\\frac\{(\d+)\}\{(\d+)\}")
+# 2 1/2 (a space between the whole part and a proper fraction; 21/2 is twenty-one halves)
+_MIXED_SLASH = re.compile(r"([+-]?)(\d+) (\d+)/(\d+)")
 _REPEAT = re.compile(r"([+-]?)(\d*)\.(\d*)(?:\\overline\{(\d+)\}|\\overline(\d)|\((\d+)\)|\\bar\{(\d+)\})")
 _DOTS = re.compile(r"([+-]?)(\d*)\.(\d*)((?:\\dot\{\d\}|\\dot\d|\d)+)")
 
@@ -806,6 +853,13 @@ def _number_value(s: str) -> Fraction | None:
         sign, w, a, b = m.groups()
         if int(b) == 0:
             return None
+        v = int(w) + Fraction(int(a), int(b))
+        return -v if sign == "-" else v
+    m = _MIXED_SLASH.fullmatch(s)
+    if m:
+        sign, w, a, b = m.groups()
+        if not 0 < int(a) < int(b):
+            return None          # not a proper fraction: 2 3/2 is not a mixed number
         v = int(w) + Fraction(int(a), int(b))
         return -v if sign == "-" else v
     m = _REPEAT.fullmatch(s)
@@ -863,31 +917,49 @@ _CHOICE_HINTED = re.compile(
     r"(?:(?:option|choice|answer)\s*)?\(?([A-Ea-e])(?:\)|\.|:|$)(?:.*)", re.DOTALL | re.IGNORECASE)
 
 
+def _choice_pairs(hints: dict) -> list[tuple[str, str]]:
+    choices = hints.get("choices")
+    if isinstance(choices, Mapping):
+        return [(str(k).upper(), str(v)) for k, v in choices.items()]
+    if isinstance(choices, (list, tuple)):
+        return [("ABCDE"[i], str(c)) for i, c in enumerate(choices[:5])]
+    return []
+
+
+def _letter(letter: str, rest: str, hints: dict) -> str:
+    """The letter of ``(B) 14``, unless the problem's options are known and the text after the
+    letter is another option's text (``(B) 14`` when 14 is option C): a contradictory answer
+    names no option (``\\text{B?14}``, equal to neither B nor C)."""
+    letter = letter.upper()
+    rest = re.sub(r"^[\s).:}]+|[\s.]+$", "", rest)
+    pairs = _choice_pairs(hints)
+    if not rest or not pairs:
+        return letter
+    said = normalize_answer(rest)
+    texts = {k: normalize_answer(v) for k, v in pairs}
+    if said == texts.get(letter) or said not in texts.values():
+        return letter
+    return f"\\text{{{letter}?{said}}}"
+
+
 def _choice(s: str, hints: dict, raw: str) -> str:
     t = s.strip()
     m = _CHOICE_ALWAYS.fullmatch(t)
     if m:
-        return m.group(1)
+        return _letter(m.group(1), t[m.end(1) + 1:], hints)
     if not (hints.get("choices") or hints.get("multiple_choice")):
         return s
     m = _CHOICE_HINTED.fullmatch(raw.strip())
     if m:
-        return m.group(1).upper()
+        return _letter(m.group(1), raw.strip()[m.end(1):], hints)
     m = _CHOICE_HINTED.fullmatch(t)
     if m:
-        return m.group(1).upper()
+        return _letter(m.group(1), t[m.end(1):], hints)
     if t.startswith("\\text{") and t.endswith("}"):
         m = _CHOICE_HINTED.fullmatch(t[6:-1])
         if m and len(t) <= 8:
             return m.group(1).upper()
-    choices = hints.get("choices")
-    if isinstance(choices, Mapping):
-        pairs = list(choices.items())
-    elif isinstance(choices, (list, tuple)):
-        pairs = [("ABCDE"[i], c) for i, c in enumerate(choices[:5])]
-    else:
-        pairs = []
-    for letter, text in pairs:
+    for letter, text in _choice_pairs(hints):
         if normalize_answer(str(text)) == t:
             return str(letter).upper()
     return s

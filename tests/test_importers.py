@@ -1,0 +1,287 @@
+"""Importers of other harnesses' sample files (docs/import.md): fixtures in tests/data/import follow
+each writer field for field (tests/data/import/make_fixtures.py reproduces the writer)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from boundary import Run
+from boundary.analysis import analyze
+from boundary.errors import InputError
+from boundary.importers import run_import
+
+DATA = Path(__file__).resolve().parent / "data" / "import"
+LM = DATA / "lm_eval" / "Qwen__Qwen2.5-Math-1.5B"
+GSM = sorted(LM.glob("samples_gsm8k_*.jsonl"))
+AIME = LM / "samples_aime24_2025-03-01T08-00-00.000001.jsonl"
+OLD = DATA / "lm_eval" / "old-0.4.5" / "samples_gsm8k_2024-06-01T00-00-00.000000.jsonl"
+
+_spec = importlib.util.spec_from_file_location("make_fixtures", DATA / "make_fixtures.py")
+fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixtures)
+
+
+def counts(run) -> dict[tuple[str, str, str], tuple[int, int]]:
+    return {(r["model"], r["benchmark"], r["problem_id"]): (r["n"], r["correct"])
+            for r in Run(run).counts().to_pylist()}
+
+
+def store(run) -> dict[str, list]:
+    r = Run(run)
+    key = ["model", "benchmark", "problem_id", "sample_index"]
+    return {"samples": sorted(tuple(x.values()) for x in r.samples(key + ["text"]).to_pylist()),
+            "verdicts": sorted(tuple(x.values()) for x in r.verdicts(key + ["status", "verifier"]).to_pylist()),
+            "problems": sorted(tuple(x.values()) for x in r.problems(["problem_id", "reference"]).to_pylist())}
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "boundary.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+# ------------------------------------------------------------------------------ lm-eval
+def test_lm_eval_two_runs_of_gsm8k_are_two_samples_per_doc_graded_by_the_first_filter(tmp_path):
+    s = run_import("lm-eval", GSM, tmp_path / "run")
+    (part,) = s.parts
+    assert (part.model, part.benchmark) == ("Qwen__Qwen2.5-Math-1.5B", "gsm8k")
+    assert (part.problems, part.samples, part.verdicts) == (4, 8, 8)
+    assert part.verifier == "lm-eval:exact_match,strict-match"
+    m = "Qwen__Qwen2.5-Math-1.5B"
+    # strict-match: run 1 gets all four; run 2 only doc 0 ("#### 4", no "####", no answer)
+    assert counts(tmp_path / "run") == {(m, "gsm8k", "0"): (2, 2), (m, "gsm8k", "1"): (2, 1),
+                                        (m, "gsm8k", "2"): (2, 1), (m, "gsm8k", "3"): (2, 1)}
+    run = Run(tmp_path / "run")
+    probs = {p["problem_id"]: p for p in run.problems().to_pylist()}
+    assert probs["2"]["reference"] == "70000"            # GSM8K's "#### 70000"
+    assert json.loads(probs["0"]["metadata"])["kind"] == "math"
+    assert probs["0"]["question"].startswith("Question: Janet’s ducks")
+    texts = {(r["problem_id"], r["sample_index"]): r["text"] for r in run.samples().to_pylist()}
+    assert texts[("2", 0)] == " Die Kosten: 130.000 €; Wert 200.000 €. Gewinn: 70,000 €.\n#### 70,000"
+    assert texts[("2", 1)] == " The profit is 70000 dollars."   # sample 1 comes from the second file
+    assert {v["verifier"] for v in run.verdicts().to_pylist()} == {"lm-eval:exact_match,strict-match"}
+    assert [i.kind for i in run.read_manifest().imports] == ["lm-eval", "lm-eval"]
+    a = analyze(run)
+    assert a.benchmarks[0].curves[m].estimate[0] == pytest.approx(5 / 8)
+
+
+def test_lm_eval_other_filter_and_model_and_benchmark_names(tmp_path):
+    s = run_import("lm-eval", GSM, tmp_path / "run", model="qwen-math", benchmark="gsm8k-test",
+                   options={"filter": "flexible-extract"})
+    assert s.parts[0].verifier == "lm-eval:exact_match,flexible-extract"
+    assert [c for c in counts(tmp_path / "run").values()] == [(2, 2), (2, 1), (2, 2), (2, 1)]
+
+
+def test_lm_eval_repeats_import_texts_only_and_boundary_verify_grades_them(tmp_path):
+    s = run_import("lm-eval", [AIME], tmp_path / "run", model="m")
+    (part,) = s.parts
+    assert (part.problems, part.samples, part.verdicts) == (2, 8, 0)
+    assert "4 responses for one document" in part.note
+    run = Run(tmp_path / "run")
+    assert run.verdicts().num_rows == 0
+    r = cli("verify", tmp_path / "run", "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    v = {(x["problem_id"], x["sample_index"]): x["status"] for x in Run(tmp_path / "run").verdicts().to_pylist()}
+    assert [v[("0", j)] for j in range(4)] == ["correct", "correct", "wrong", "correct"]
+    assert [v[("1", j)] for j in range(4)][:2] == ["correct", "correct"] and v[("1", 3)] == "wrong"
+    assert counts(tmp_path / "run") == {("m", "aime24", "0"): (4, 3), ("m", "aime24", "1"): (4, 2)}
+
+
+def test_lm_eval_before_0_4_7_without_filter_names_takes_the_first_filter(tmp_path):
+    s = run_import("lm-eval", [OLD], tmp_path / "run", model="old")
+    assert s.parts[0].verifier == "lm-eval:exact_match,#1" and s.parts[0].samples == 2
+    assert counts(tmp_path / "run") == {("old", "gsm8k", "0"): (1, 1), ("old", "gsm8k", "1"): (1, 1)}
+
+
+def _lines(path):
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("mutate, field, message", [
+    (lambda r: r.pop("resps"), "resps", "is missing"),
+    (lambda r: r.update(resps=[[["-1.5", "False"]]]), "resps", "loglikelihood or multiple-choice"),
+    (lambda r: r.update(exact_match=0.5), "exact_match", "is 0.5, not 0/1"),
+    (lambda r: r.pop("exact_match"), "exact_match", "is missing the metric 'exact_match'"),
+    (lambda r: r.update(doc_id=0), "doc_id", "document '0' with filter 'strict-match' appears twice (first on line 1)"),
+    (lambda r: r.update(doc_id=[3]), "doc_id", "must be a number or a string"),
+])
+def test_malformed_lm_eval_names_file_line_and_field(tmp_path, mutate, field, message):
+    lines = _lines(GSM[0])
+    rec = json.loads(lines[2])
+    mutate(rec)
+    lines[2] = json.dumps(rec) + "\n"
+    bad = tmp_path / GSM[0].name
+    bad.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        run_import("lm-eval", [bad], tmp_path / "run", model="m")
+    assert (e.value.path, e.value.line, e.value.field) == (str(bad), 3, field)
+    assert message in str(e.value)
+    assert not (tmp_path / "run").exists()                # nothing is written on error
+
+
+def test_lm_eval_broken_json_and_unknown_option(tmp_path):
+    bad = tmp_path / GSM[0].name
+    bad.write_text(_lines(GSM[0])[0] + '{"doc_id": 1, "resps": [\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 2: is not valid JSON"):
+        run_import("lm-eval", [bad], tmp_path / "run", model="m")
+    with pytest.raises(InputError, match=r"unknown option\(s\) metrc for the lm-eval format; it takes filter"):
+        run_import("lm-eval", GSM, tmp_path / "run", options={"metrc": "x"})
+    other = tmp_path / "results.jsonl"
+    shutil.copy(GSM[0], other)
+    with pytest.raises(InputError, match="give it with --benchmark"):
+        run_import("lm-eval", [other], tmp_path / "run", model="m")
+
+
+def test_lm_eval_partial_import_then_full_gives_the_same_store(tmp_path):
+    full = tmp_path / "full"
+    run_import("lm-eval", GSM, full)
+    prefix = tmp_path / "prefix" / "Qwen__Qwen2.5-Math-1.5B" / GSM[0].name
+    prefix.parent.mkdir(parents=True)
+    prefix.write_text("".join(_lines(GSM[0])[:3]), encoding="utf-8")     # 3 docs of the first file
+    run_import("lm-eval", [prefix], tmp_path / "resumed")
+    assert Run(tmp_path / "resumed").samples().num_rows == 3
+    s = run_import("lm-eval", GSM, tmp_path / "resumed")
+    assert s.parts[0].skipped_samples == 3
+    assert store(tmp_path / "resumed") == store(full)
+    s = run_import("lm-eval", GSM, tmp_path / "resumed")                 # again: nothing new
+    assert s.parts[0].skipped_samples == 8 and store(tmp_path / "resumed") == store(full)
+
+
+KILL_CHILD = textwrap.dedent("""
+    import sys, time
+    import boundary.store.run as R
+    from boundary.importers import run_import
+    calls = {"n": 0}
+    real = R.pq.write_table
+    def hang(table, where, **kw):      # shards: problems, samples, verdicts, problems, SAMPLES <- killed here
+        calls["n"] += 1
+        if calls["n"] == 5:
+            print("MID", flush=True)
+            time.sleep(600)
+        return real(table, where, **kw)
+    R.pq.write_table = hang
+    from boundary.importers import lm_eval
+    lm_eval.import_lm_eval([sys.argv[1]], sys.argv[2], model="m", shard_samples=10)
+""")
+
+
+def test_lm_eval_import_killed_midway_resumes_to_the_same_store(tmp_path):
+    kw = {"until": ["Question:"], "do_sample": True, "temperature": 1.0}
+    big = tmp_path / "samples_synthetic_2025-01-01T00-00-00.000000.jsonl"
+    with open(big, "w", encoding="utf-8") as f:
+        for i in range(60):
+            doc = {"question": f"q{i}", "answer": f"#### {i}"}
+            resp = f" so #### {i if i % 3 else i + 1}"
+            f.write(fixtures.lm_eval_line(i, doc, doc["answer"], f"Question: q{i}\nAnswer:", kw, [[resp]],
+                                          [resp.split()[-1]], "none", {"exact_match": float(i % 3 != 0)}))
+    proc = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(big), str(tmp_path / "killed")],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.stdout.readline().strip() != "MID":
+        pass
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = Run(tmp_path / "killed").samples().num_rows
+    assert 0 < partial < 60
+    s = run_import("lm-eval", [big], tmp_path / "killed", model="m")
+    assert s.parts[0].skipped_samples == partial
+    run_import("lm-eval", [big], tmp_path / "direct", model="m")
+    assert store(tmp_path / "killed") == store(tmp_path / "direct")
+    assert sum(c for _, c in counts(tmp_path / "killed").values()) == 40
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_import_lm_eval_then_analyze(tmp_path):
+    r = cli("import", "lm-eval", *GSM, "--run", tmp_path / "run")
+    assert r.returncode == 0, r.stderr
+    assert "imported 4 problems, 8 samples of Qwen__Qwen2.5-Math-1.5B on gsm8k" in r.stdout
+    assert "lm-eval:exact_match,strict-match" in r.stdout
+    r = cli("analyze", tmp_path / "run", "--n-boot", "50")
+    assert r.returncode == 0, r.stderr
+
+
+def test_cli_malformed_file_is_one_line_with_exit_code_2(tmp_path):
+    bad = tmp_path / GSM[0].name
+    bad.write_text('{"doc_id": 0, "resps": "x"}\n', encoding="utf-8")
+    r = cli("import", "lm-eval", bad, "--run", tmp_path / "run", "--model", "m")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert f"{bad}, line 1, field 'resps'" in r.stderr.replace("\n", "")
+
+
+# ------------------------------------------------------------------------------ NeMo-Skills
+NEMO = DATA / "nemo_skills" / "eval-results" / "math-500"
+NEMO_FILES = [NEMO / f"output-rs{s}.jsonl" for s in (2, 0, 1)]          # any order: sorted by seed
+NEMO_GEN = sorted((DATA / "nemo_skills" / "generation-only" / "aime24").glob("output-rs*.jsonl"))
+
+
+def test_nemo_skills_seed_files_are_samples_of_the_line_problems(tmp_path):
+    s = run_import("nemo-skills", NEMO_FILES, tmp_path / "run", model="qwen")
+    (part,) = s.parts
+    assert (part.benchmark, part.problems, part.samples, part.verdicts) == ("math-500", 3, 9, 9)
+    assert part.verifier == "nemo-skills:symbolic_correct"
+    assert counts(tmp_path / "run") == {("qwen", "math-500", "0"): (3, 2), ("qwen", "math-500", "1"): (3, 2),
+                                        ("qwen", "math-500", "2"): (3, 1)}
+    run = Run(tmp_path / "run")
+    rows = {(r["problem_id"], r["sample_index"]): r for r in run.samples().to_pylist()}
+    assert rows[("1", 1)]["text"] == "I give up" and rows[("1", 1)]["seed"] == 1
+    assert rows[("0", 0)]["finish_reason"] is None and rows[("0", 2)]["finish_reason"] == "stop"
+    v = {(r["problem_id"], r["sample_index"]): r["status"] for r in run.verdicts().to_pylist()}
+    assert v[("1", 1)] == "no_answer" and v[("2", 1)] == "wrong"
+    probs = {p["problem_id"]: p for p in run.problems().to_pylist()}
+    assert probs["1"]["reference"] == "\\frac{1}{2}" and probs["1"]["question"] == "Find $x$ with $2x = 1$ (½ of 1)."
+    assert json.loads(probs["1"]["metadata"])["subject"] == "Algebra"
+    assert analyze(run).benchmarks[0].curves["qwen"].estimate[0] == pytest.approx(5 / 9)
+
+
+def test_nemo_skills_judge_verdicts_carry_the_judge_name(tmp_path):
+    s = run_import("nemo-skills", NEMO_FILES, tmp_path / "run", model="qwen",
+                   options={"verdict": "judge_correct", "id": "id"})
+    assert s.parts[0].verifier == "nemo-skills:judge_correct"
+    # the judge accepts "twelve" (problem p2, seed 1), symbolic_correct does not
+    assert counts(tmp_path / "run") == {("qwen", "math-500", "p0"): (3, 2), ("qwen", "math-500", "p1"): (3, 2),
+                                        ("qwen", "math-500", "p2"): (3, 2)}
+
+
+def test_nemo_skills_generation_only_imports_samples_and_resumes(tmp_path):
+    s = run_import("nemo-skills", NEMO_GEN[:1], tmp_path / "run", model="m")
+    assert (s.parts[0].benchmark, s.parts[0].samples, s.parts[0].verdicts) == ("aime24", 2, 0)
+    s = run_import("nemo-skills", NEMO_GEN, tmp_path / "run", model="m")      # the second seed added later
+    assert (s.parts[0].samples, s.parts[0].skipped_samples) == (4, 2)
+    run_import("nemo-skills", NEMO_GEN, tmp_path / "direct", model="m")
+    assert store(tmp_path / "run") == store(tmp_path / "direct")
+    assert Run(tmp_path / "run").verdicts().num_rows == 0
+
+
+@pytest.mark.parametrize("mutate, line, field, message", [
+    (lambda r: r.pop("generation"), 2, "generation", "is missing"),
+    (lambda r: r.update(symbolic_correct="yes"), 2, "symbolic_correct", "must be true or false"),
+    (lambda r: r.pop("symbolic_correct"), 2, "symbolic_correct", "has no symbolic_correct while other lines"),
+    (lambda r: r.update(problem="another"), 2, None, "holds another problem on this line"),
+])
+def test_malformed_nemo_skills_names_file_line_and_field(tmp_path, mutate, line, field, message):
+    d = tmp_path / "math-500"
+    d.mkdir()
+    for f in NEMO_FILES:
+        shutil.copy(f, d / f.name)
+    bad = d / "output-rs1.jsonl"
+    lines = _lines(bad)
+    rec = json.loads(lines[1])
+    mutate(rec)
+    lines[1] = json.dumps(rec) + "\n"
+    bad.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        run_import("nemo-skills", sorted(d.iterdir()), tmp_path / "run", model="m")
+    assert (e.value.path, e.value.line, e.value.field) == (str(bad), line, field)
+    assert message in str(e.value)
+    assert not (tmp_path / "run").exists()
