@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import struct
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -125,6 +126,15 @@ class FigureFile:
     @property
     def files(self) -> tuple[Path, ...]:
         return (self.png, self.svg) + ((self.pdf,) if self.pdf is not None else ())
+
+    @property
+    def size_inches(self) -> tuple[float, float]:
+        """Width and height of the saved drawing (from the PNG's header): small multiples are 8–11
+        inches wide against ~6 for one plot, so a page can show them wider (96 px per inch: full size)."""
+        with open(self.png, "rb") as f:
+            head = f.read(24)
+        width, height = struct.unpack(">II", head[16:24])     # the IHDR chunk
+        return width / DPI, height / DPI
 
 
 # --------------------------------------------------------------------------- helpers
