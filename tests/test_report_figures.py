@@ -20,7 +20,7 @@ from boundary.errors import BoundaryError
 from boundary.report import write_figure, write_report
 from boundary.report._common import CHANCE_COLOR, PALETTE, model_colors, palette
 from boundary.report.figures import (FIGURE_KINDS, SMALL_MULTIPLES_ABOVE, cover_figure, histogram_figure,
-                                     passk_figure)
+                                     passk_figure, render_figures)
 from boundary.report.tables import _LATIN1, LATEX_PREAMBLE, build_tables, latex_escape, to_latex
 
 N_BOOT = 100
@@ -134,6 +134,9 @@ def test_nine_model_report_draws_overviews_pdfs_and_the_same_files_in_parallel(n
         twin = par.figures_dir / p.name
         if p.suffix == ".png":   # the parallel path draws the same pictures
             assert p.read_bytes() == twin.read_bytes(), p.name
+    # small multiples are drawn wider than one plot (a page can size them by size_inches)
+    figs = {f.stem: f for f in render_figures(nine, tmp_path / "sizes", workers=1, formats=("png", "svg"))}
+    assert figs["toy_passk"].size_inches[0] > 7.5 > figs["toy_algorithms"].size_inches[0] > 5
     pdfs = [p for p in seq.figures if p.suffix == ".pdf"]
     assert len(pdfs) == len(stems)
     for p in pdfs:
