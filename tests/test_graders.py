@@ -1,0 +1,155 @@
+"""Verdict sources and grader sensitivity: `boundary verify RUN --regrade` grades beside the primary
+verdicts (exactly once, resumable); `--compare` and the report's "Grader sensitivity" section compare
+two sources — checked on a run whose two graders disagree by construction, with every number
+computed by hand in the comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from boundary import Run
+from boundary.errors import StoreError
+from boundary.importers import run_import
+from boundary.store.run import grades_shard_name
+from boundary.verify import MathVerifyConfig, verify_run
+
+DATA = Path(__file__).resolve().parent / "data" / "import"
+LM = DATA / "lm_eval" / "Qwen__Qwen2.5-Math-1.5B"
+CONFIG = MathVerifyConfig(workers=1, timeout_s=5.0)
+C, W, N = "correct", "wrong", "no_answer"
+
+# Grades by (model, problem): (primary = an imported "lm-eval" grader, "boundary" = the re-grade).
+#   base p0: 1 correct vs 0          -> solved only under primary (a flip at k = n = 4)
+#   base p1: 2 correct vs 3          -> one sample graded differently, solved under both
+#   base p2: 0 vs 0                  (+ a fifth sample only the primary graded: left out)
+#   rl   p0: 4 vs 4
+#   rl   p1: 0 vs 1 (wrong vs no_answer on sample 0: both "not correct") -> solved only under boundary
+#   rl   p2: 0 vs 0
+GRADES = {
+    ("base", "p0"): ([C, W, W, W], [W, W, W, W]),
+    ("base", "p1"): ([C, C, W, W], [C, C, C, W]),
+    ("base", "p2"): ([W, W, W, W], [W, W, W, W]),
+    ("rl", "p0"): ([C, C, C, C], [C, C, C, C]),
+    ("rl", "p1"): ([W, W, W, W], [N, C, W, W]),
+    ("rl", "p2"): ([W, W, W, W], [W, W, W, W]),
+}
+
+
+def disagreeing_run(path, *, with_grades=True) -> Run:
+    run = Run.create(path)
+    run.write("problems", pa.Table.from_pylist([
+        {"benchmark": "toy", "problem_id": p, "question": "?", "reference": "1", "metadata": "{}"}
+        for p in ("p0", "p1", "p2")]))
+    samples, verdicts, grades = [], [], []
+    for (m, p), (prim, regr) in GRADES.items():
+        for j, (sa, sb) in enumerate(zip(prim, regr)):
+            key = {"model": m, "benchmark": "toy", "problem_id": p, "sample_index": j}
+            samples.append({**key, "text": "x"})
+            verdicts.append({**key, "status": sa, "path": "imported", "verifier": "lm-eval:exact_match"})
+            grades.append({**key, "status": sb, "path": "exact", "verifier": "boundary-math/1", "source": "boundary"})
+    extra = {"model": "base", "benchmark": "toy", "problem_id": "p2", "sample_index": 4}
+    samples.append({**extra, "text": "x"})
+    verdicts.append({**extra, "status": W, "path": "imported", "verifier": "lm-eval:exact_match"})
+    run.write("samples", pa.Table.from_pylist(samples))
+    run.write("verdicts", pa.Table.from_pylist(verdicts))
+    if with_grades:
+        run.write("grades", pa.Table.from_pylist(grades))
+    run.add_models(["base", "rl"])
+    run.add_benchmarks(["toy"])
+    return run
+
+
+# ------------------------------------------------------------------------------ the store
+def test_sources_and_counts_per_source(tmp_path):
+    run = disagreeing_run(tmp_path / "r")
+    assert run.verdict_sources() == ["primary", "boundary"]
+    assert run.source_verifiers("primary") == ["lm-eval:exact_match"]
+    assert run.source_verifiers("boundary") == ["boundary-math/1"]
+    prim = {(r["model"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts().to_pylist()}
+    regr = {(r["model"], r["problem_id"]): (r["n"], r["correct"]) for r in run.counts("boundary").to_pylist()}
+    assert prim == {("base", "p0"): (4, 1), ("base", "p1"): (4, 2), ("base", "p2"): (5, 0),
+                    ("rl", "p0"): (4, 4), ("rl", "p1"): (4, 0), ("rl", "p2"): (4, 0)}
+    assert run.counts("primary").to_pylist() == run.counts().to_pylist()
+    assert regr == {("base", "p0"): (4, 0), ("base", "p1"): (4, 3), ("base", "p2"): (4, 0),
+                    ("rl", "p0"): (4, 4), ("rl", "p1"): (4, 1), ("rl", "p2"): (4, 0)}
+    with pytest.raises(StoreError, match="no verdict source 'strict'.*'primary', 'boundary'"):
+        run.counts("strict")
+
+
+def test_one_source_run_has_one_source(tmp_path):
+    assert disagreeing_run(tmp_path / "r", with_grades=False).verdict_sources() == ["primary"]
+
+
+def test_a_source_grading_a_sample_twice_is_refused(tmp_path):
+    run = disagreeing_run(tmp_path / "r")
+    run.write("grades", pa.Table.from_pylist([{"model": "rl", "benchmark": "toy", "problem_id": "p0",
+                                               "sample_index": 0, "status": W, "source": "boundary"}]))
+    with pytest.raises(StoreError, match="same sample twice.*'rl'.*'p0'"):
+        run.counts("boundary")
+
+
+# ------------------------------------------------------------------------------ the regrade
+def imported(tmp_path) -> Run:
+    run_import("lm-eval", sorted(LM.glob("samples_gsm8k_*.jsonl")), tmp_path / "run")
+    return Run(tmp_path / "run")
+
+
+def grades_of(run: Run) -> list[tuple]:
+    t = run.read("grades", ["source", "model", "benchmark", "problem_id", "sample_index", "status"])
+    return sorted(tuple(r.values()) for r in t.to_pylist())
+
+
+def test_regrade_of_an_import_grades_beside_its_verdicts_exactly_once(tmp_path):
+    run = imported(tmp_path)
+    before = sorted(tuple(r.values()) for r in run.verdicts().to_pylist())
+    s = verify_run(run, CONFIG, source="boundary")
+    assert s.verified == 8 and s.skipped == 0
+    assert sorted(tuple(r.values()) for r in run.verdicts().to_pylist()) == before   # the import's verdicts stay
+    assert run.verdict_sources() == ["primary", "boundary"]
+    assert run.source_verifiers("boundary")[0].startswith("boundary-math/1;grader=boundary")
+    names = sorted(p.name for p in run.shards("grades"))
+    assert names == sorted(grades_shard_name(p.name, "boundary") for p in run.shards("samples"))
+    assert run.stage("regrade:boundary").verified == 8
+    first = grades_of(run)
+    assert len(first) == 8 and len(set(r[1:5] for r in first)) == 8      # one grade per sample
+    again = verify_run(run, CONFIG, source="boundary")
+    assert (again.verified, again.skipped) == (0, 8)
+    assert grades_of(run) == first and sorted(p.name for p in run.shards("grades")) == names
+    # a second source is a second set of shards, and counted apart
+    verify_run(run, MathVerifyConfig(workers=1, grader="strict"), source="strict")
+    assert run.verdict_sources() == ["primary", "boundary", "strict"]
+    assert sum(r[0] == "strict" for r in grades_of(run)) == 8
+
+
+def test_regrade_killed_midway_resumes_to_the_same_grades(tmp_path, monkeypatch):
+    ref = imported(tmp_path / "ref")
+    verify_run(ref, CONFIG, source="boundary")
+    run = imported(tmp_path / "cut")
+    real = Run.write
+    calls = {"grades": 0}
+
+    def write(self, table, data, **kw):
+        if table == "grades":
+            calls["grades"] += 1
+            if calls["grades"] == 2:
+                raise KeyboardInterrupt("killed after the first grades shard")
+        return real(self, table, data, **kw)
+    monkeypatch.setattr(Run, "write", write)
+    with pytest.raises(KeyboardInterrupt):
+        verify_run(run, CONFIG, source="boundary", flush_every=1)
+    monkeypatch.setattr(Run, "write", real)
+    assert len(run.shards("grades")) == 1
+    done = len(grades_of(run))
+    s = verify_run(run, CONFIG, source="boundary")
+    assert (s.skipped, s.verified) == (done, 8 - done)
+    assert grades_of(run) == grades_of(ref)
+
+
+def test_regrade_names_are_checked(tmp_path):
+    run = disagreeing_run(tmp_path / "r")
+    for bad in ("primary", "has space", ""):
+        with pytest.raises(StoreError, match="verdict source is named"):
+            verify_run(run, CONFIG, source=bad)
