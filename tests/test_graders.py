@@ -5,13 +5,18 @@ computed by hand in the comments."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from boundary import Run
-from boundary.errors import StoreError
+from boundary.analysis import AnalysisConfig, analyze
+from boundary.analysis.graders import grader_sensitivity, sensitivity_sentence
+from boundary.errors import AnalysisError, StoreError
 from boundary.importers import run_import
 from boundary.store.run import grades_shard_name
 from boundary.verify import MathVerifyConfig, verify_run
@@ -153,3 +158,91 @@ def test_regrade_names_are_checked(tmp_path):
     for bad in ("primary", "has space", ""):
         with pytest.raises(StoreError, match="verdict source is named"):
             verify_run(run, CONFIG, source=bad)
+
+
+# ------------------------------------------------------------------------------ the comparison
+def test_sensitivity_of_the_disagreeing_run_matches_the_hand_computation(tmp_path):
+    g = grader_sensitivity(disagreeing_run(tmp_path / "r"), "primary", "boundary")
+    assert (g.samples, g.only_in_a, g.only_in_b, g.problems_total) == (24, 1, 0, 6)
+    assert g.verifiers_a == ("lm-eval:exact_match",) and g.verifiers_b == ("boundary-math/1",)
+    # per-sample confusion: base p0 1 only-A + 3 neither; p1 2 both, 1 only-B, 1 neither; p2 4 neither
+    conf = {c.model: (c.samples, c.both, c.only_a, c.only_b, c.neither) for c in g.confusion}
+    assert conf == {"base": (12, 2, 1, 1, 8), "rl": (12, 4, 0, 1, 7)}
+    rl = next(c for c in g.confusion if c.model == "rl")
+    assert rl.statuses == {(C, C): 4, (W, C): 1, (W, N): 1, (W, W): 6}
+    assert rl.agreement == pytest.approx(11 / 12)
+    # per-problem disagreement (samples correct under exactly one grader)
+    assert [(q.model, q.problem_id, q.correct_a, q.correct_b, q.disagree) for q in g.problems] == [
+        ("base", "p0", 1, 0, 1), ("base", "p1", 2, 3, 1), ("rl", "p1", 0, 1, 1)]
+    # the flips at k = n = 4
+    assert [(f.model, f.problem_id, f.solved_by) for f in g.flips] == [("base", "p0", "primary"),
+                                                                       ("rl", "p1", "boundary")]
+    h = {x.model: x for x in g.headline}
+    # pass@1: base (1/4 + 2/4)/3 under A, (3/4)/3 under B; rl 4/4 / 3 under A, (1 + 1/4)/3 under B
+    assert (h["base"].pass1_a, h["base"].pass1_b) == pytest.approx((0.25, 0.25))
+    assert (h["rl"].pass1_a, h["rl"].pass1_b) == pytest.approx((1 / 3, 5 / 12))
+    # pass@4 = solved / 3
+    assert (h["base"].passk_a, h["base"].passk_b, h["rl"].passk_a, h["rl"].passk_b) == pytest.approx(
+        (2 / 3, 1 / 3, 1 / 3, 2 / 3))
+    assert (h["base"].solved_a, h["base"].solved_b, h["rl"].solved_a, h["rl"].solved_b) == (2, 1, 1, 2)
+    # k*: under A base reaches rl at k = 2 (base (1/2 + 5/6)/3 = 0.444 > 1/3); under B never (1/3 < (1 + k/4)/3)
+    assert (h["rl"].kstar_a, h["rl"].kstar_b) == (2, None)
+    # coverage at k = 4: A: only base p1, only rl none; B: only base none, only rl p0
+    assert (h["rl"].only_ref_a, h["rl"].only_model_a, h["rl"].only_ref_b, h["rl"].only_model_b) == (1, 0, 0, 1)
+    assert h["rl"].p_a == h["rl"].p_b == 1.0 and h["base"].only_ref_a is None
+    assert g.survives is False and [x.model for x in g.changed] == ["rl"]
+    sentence = sensitivity_sentence(g)
+    assert "3 of 24 samples" in sentence and "2 of 6 problems" in sentence
+    assert "does NOT survive" in sentence and "from 1 / 0" in sentence and "to 0 / 1" in sentence
+
+
+def test_identical_sources_survive_with_no_flip(tmp_path):
+    run = disagreeing_run(tmp_path / "r", with_grades=False)
+    same = run.verdicts().append_column("source", pa.array(["copy"] * run.row_count("verdicts")))
+    run.write("grades", same)
+    g = grader_sensitivity(run, "primary", "copy")
+    assert g.flips == [] and g.problems == [] and g.survives is True
+    assert "survives the change of grader" in sensitivity_sentence(g)
+
+
+def test_sensitivity_errors_name_the_sources(tmp_path):
+    run = disagreeing_run(tmp_path / "r")
+    with pytest.raises(AnalysisError, match="no verdict source 'strict'.*'primary', 'boundary'"):
+        grader_sensitivity(run, "primary", "strict")
+    with pytest.raises(AnalysisError, match="two different"):
+        grader_sensitivity(run, "boundary", "boundary")
+
+
+def test_analyze_attaches_the_sensitivity_only_with_two_sources(tmp_path):
+    cfg = AnalysisConfig(n_boot=50, extrapolate=False)
+    a = analyze(disagreeing_run(tmp_path / "two"), cfg)
+    assert [(g.source_a, g.source_b, len(g.flips)) for g in a.graders] == [("primary", "boundary", 2)]
+    assert analyze(disagreeing_run(tmp_path / "one", with_grades=False), cfg).graders == ()
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "boundary.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_compare_cli_prints_the_flips_and_writes_the_tables(tmp_path):
+    run = disagreeing_run(tmp_path / "r")
+    res = cli("verify", run.path, "--compare")
+    assert res.returncode == 0, res.stderr
+    assert "2 problems solved at k = n under one grader only" in res.stdout
+    assert "does NOT survive" in res.stdout
+    lines = (run.path / "analysis" / "grader_flips.csv").read_text().splitlines()
+    assert lines[0] == "benchmark,model,problem_id,n,correct (primary),correct (boundary),solved only by"
+    assert lines[1:] == ["toy,base,p0,4,1,0,primary", "toy,rl,p1,4,0,1,boundary"]
+    bad = cli("verify", run.path, "--compare", "--source", "primary")
+    assert bad.returncode == 2 and "two sources" in bad.stderr
+
+
+def test_regrade_cli_then_compare(tmp_path):
+    run = imported(tmp_path)
+    res = cli("verify", run.path, "--regrade", "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    assert "re-graded 8 samples as source 'boundary'" in res.stdout
+    res = cli("verify", run.path, "--compare")
+    assert res.returncode == 0, res.stderr
+    assert "8 samples graded by both" in res.stdout
