@@ -246,3 +246,27 @@ def test_regrade_cli_then_compare(tmp_path):
     res = cli("verify", run.path, "--compare")
     assert res.returncode == 0, res.stderr
     assert "8 samples graded by both" in res.stdout
+
+
+# ------------------------------------------------------------------------------ the report
+def test_report_shows_the_grader_sensitivity_section_with_two_sources_only(tmp_path):
+    from boundary.report import read_summary, write_report
+    from boundary.report.graders import graders_section
+    cfg = AnalysisConfig(n_boot=50, extrapolate=False)
+    two = analyze(disagreeing_run(tmp_path / "two"), cfg)
+    paths = write_report(two, tmp_path / "rep", browser=False)
+    html = paths.index_html.read_text()
+    assert '<a href="#graders">Grader sensitivity</a>' in html            # listed in the contents bar
+    section = html[html.index('<section id="graders">'):]
+    section = section[:section.index("</section>")]
+    assert "does NOT survive" in section and "Problems that flip at k = n" in section
+    assert "<td>p0</td>" in section and "<td>p1</td>" in section
+    assert "0.333 → 0.667" in section and "2 → none" in section              # rl's pass@4 and k* under each
+    s = read_summary(paths.summary_json)
+    assert s.graders is not None and s.graders[0].survives is False
+    assert [(f["model"], f["problem_id"], f["solved_by"]) for f in s.graders[0].flips] == [
+        ("base", "p0", "primary"), ("rl", "p1", "boundary")]
+    one = analyze(disagreeing_run(tmp_path / "one", with_grades=False), cfg)
+    assert graders_section(one) is None
+    from boundary.report.summary import summary_dict
+    assert "graders" not in summary_dict(one)
