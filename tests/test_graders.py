@@ -192,7 +192,7 @@ def test_sensitivity_of_the_disagreeing_run_matches_the_hand_computation(tmp_pat
     assert h["rl"].p_a == h["rl"].p_b == 1.0 and h["base"].only_ref_a is None
     assert g.survives is False and [x.model for x in g.changed] == ["rl"]
     sentence = sensitivity_sentence(g)
-    assert "3 of 24 samples" in sentence and "2 of 6 problems" in sentence
+    assert "3 of 24 samples" in sentence and "2 of 6 (model, problem) pairs" in sentence
     assert "does NOT survive" in sentence and "from 1 / 0" in sentence and "to 0 / 1" in sentence
 
 

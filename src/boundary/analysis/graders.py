@@ -315,7 +315,7 @@ def sensitivity_sentence(g: GraderSensitivity) -> str:
     a, b = g.source_a, g.source_b
     flips = (f"Grading with {b} instead of {a} changes the verdict of "
              f"{sum(c.only_a + c.only_b for c in g.confusion):,} of {g.samples:,} samples and flips the solved / "
-             f"unsolved status at k = n of {len(g.flips)} of {g.problems_total} problems")
+             f"unsolved status at k = n of {len(g.flips)} of {g.problems_total:,} (model, problem) pairs")
     survives = g.survives
     if survives is None:
         moves = max((abs(h.passk_b - h.passk_a) for h in g.headline), default=0.0)
