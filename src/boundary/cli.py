@@ -318,9 +318,20 @@ def verify(
                                      "-o code.time_factor=8 or -o visual.mode=mathvista (repeatable; "
                                      "MathVerifyConfig, CodeVerifyConfig, VisualVerifyConfig)."),
     compare: bool = typer.Option(False, "--compare",
-                                 help="Grade with both graders and list where they disagree (writes no verdicts)."),
+                                 help="Compare two verdict sources of the run (two --source, or the primary and "
+                                 "the one other source) and write analysis/grader_*.csv; a run with one source: "
+                                 "grade with both built-in graders and list where they disagree (writes no "
+                                 "verdicts)."),
+    regrade: bool = typer.Option(False, "--regrade",
+                                 help="Grade every sample's text with boundary's verifiers into the grades table "
+                                 "as a verdict source of its own, beside the run's verdicts (imported ones, say); "
+                                 "resumable."),
+    source: list[str] = typer.Option([], "--source", "-s", metavar="NAME",
+                                     help="--regrade: the source's name (default: the grader, boundary or "
+                                     "strict); --compare: the two sources to compare (twice)."),
 ):
-    """Verify every sample that has no verdict yet (resumable), in parallel worker processes."""
+    """Verify every sample that has no verdict yet (resumable), in parallel worker processes; --regrade
+    grades them again beside the verdicts, --compare compares two graders."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from boundary.store import Run
@@ -336,6 +347,27 @@ def verify(
     timeout, workers, allow_truncated, last_number = (config.timeout_s, config.workers, config.allow_truncated,
                                                       config.last_number_fallback)
     columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    if regrade and compare:
+        raise BoundaryError("--regrade and --compare are two steps: first `boundary verify RUN --regrade`, then "
+                            "`boundary verify RUN --compare`.")
+    if regrade:
+        if len(source) > 1:
+            raise BoundaryError(f"--regrade writes one source; got --source {' --source '.join(source)}.")
+        name = source[0] if source else config.grader
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(f"re-grading as {name}", total=total)
+            s = verify_run(r, config, code_config=code_config, configs={"visual": block.visual.to_config()},
+                           progress=lambda k: bar.advance(task, k), source=name)
+        st = ", ".join(f"{k} {v:,}" for k, v in sorted(s.statuses.items())) or "nothing new"
+        out.print(f"re-graded {s.verified:,} samples as source {name!r} ({s.skipped:,} already done): {st}")
+        out.print(f"compare it with the run's verdicts: boundary verify {r.path} --compare")
+        return
+    sources = r.verdict_sources() if compare else []
+    if compare and (source or len(sources) > 1):
+        _compare_sources(r, sources, source)
+        return
+    if source:
+        raise BoundaryError("--source goes with --regrade (the name to grade into) or --compare (two sources).")
     if compare:
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("grading twice", total=total)
@@ -367,6 +399,64 @@ def verify(
     st = ", ".join(f"{k} {v:,}" for k, v in sorted(s.statuses.items())) or "nothing new"
     out.print(f"verified {s.verified:,} samples ({s.skipped:,} already done; {s.distinct_checks:,} distinct "
               f"checks): {st}")
+
+
+def _compare_sources(r, sources: list[str], given: list[str]) -> None:
+    """``boundary verify RUN --compare`` on a run with two verdict sources: confusion, per-problem
+    disagreement, the flips at k = n and the changed headline numbers; CSVs under RUN/analysis/."""
+    import csv
+
+    from boundary.analysis.graders import grader_sensitivity, sensitivity_sentence
+    if given and len(given) != 2:
+        raise BoundaryError(f"--compare takes two sources (--source A --source B), got {len(given)}: {given}; "
+                            f"the run's sources are {sources}.")
+    if not given and len(sources) != 2:
+        raise BoundaryError(f"{r.path} has {len(sources)} verdict sources {sources}; name the two to compare "
+                            "with --source A --source B.")
+    a, b = given or sources
+    g = grader_sensitivity(r, a, b)
+    out.print(f"[bold]{a}[/] ({'; '.join(g.verifiers_a) or '-'}) vs [bold]{b}[/] ({'; '.join(g.verifiers_b) or '-'}): "
+              f"{g.samples:,} samples graded by both")
+    t = Table(title="per-sample confusion (correct / not correct)")
+    for col in ("benchmark", "model", "samples", "both correct", f"only {a}", f"only {b}", "neither", "agree"):
+        t.add_column(col)
+    for c in g.confusion:
+        t.add_row(c.benchmark, c.model, f"{c.samples:,}", f"{c.both:,}", f"{c.only_a:,}", f"{c.only_b:,}",
+                  f"{c.neither:,}", f"{c.agreement:.1%}")
+    out.print(t)
+    t = Table(title=f"{len(g.flips)} problems solved at k = n under one grader only")
+    for col in ("benchmark", "model", "problem", "n", f"correct ({a})", f"correct ({b})", "solved by"):
+        t.add_column(col)
+    for f in g.flips[:40]:
+        t.add_row(f.benchmark, f.model, f.problem_id, str(f.n), str(f.correct_a), str(f.correct_b), f.solved_by)
+    out.print(t)
+    if len(g.flips) > 40:
+        out.print(f"... {len(g.flips) - 40} more in the CSV")
+    t = Table(title="headline numbers under each grader")
+    for col in ("benchmark", "model", "pass@1", "pass@k_max", "k*", "only reference / only model"):
+        t.add_column(col)
+    for h in g.headline:
+        cells = ("" if h.only_ref_a is None
+                 else f"{h.only_ref_a:g}/{h.only_model_a:g} → {h.only_ref_b:g}/{h.only_model_b:g}")
+        t.add_row(h.benchmark, h.model, f"{h.pass1_a:.3f} → {h.pass1_b:.3f}", f"{h.passk_a:.3f} → {h.passk_b:.3f}",
+                  "" if h.model == h.reference else f"{_kstar(h.kstar_a)} → {_kstar(h.kstar_b)}", cells)
+    out.print(t)
+    out.print(sensitivity_sentence(g))
+    d = r.path / "analysis"
+    d.mkdir(exist_ok=True)
+    for name, rows in (("grader_flips", [f.as_row(a, b) for f in g.flips]),
+                       ("grader_problems", [p.as_row(a, b) for p in g.problems]),
+                       ("grader_confusion", [c.as_row(a, b) for c in g.confusion])):
+        with open(d / f"{name}.csv", "w", newline="") as fh:
+            if rows:
+                w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+    out.print(f"per-problem disagreements and flips: {d / 'grader_problems.csv'}, {d / 'grader_flips.csv'}")
+
+
+def _kstar(k: int | None) -> str:
+    return "none" if k is None else str(k)
 
 
 # ---------------------------------------------------------------------------------------- analyze/report

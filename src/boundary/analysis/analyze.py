@@ -32,6 +32,7 @@ from boundary.analysis.extrapolate import (DEFAULT_EXTRAPOLATION_BOOT, Extrapola
                                            PowerLawFit, check_extrapolation, extrapolation_ks, power_law_fit,
                                            predict_pass_at_k)
 from boundary.analysis.adaptive import adaptive_pass_at_1
+from boundary.analysis.graders import GraderSensitivity, run_sensitivities
 from boundary.analysis.histogram import BIN_LABELS, accuracy_histogram, accuracy_histogram_of
 from boundary.analysis.perplexity import PerplexityAnalysis, perplexity_analysis
 from boundary.analysis.support import DEFAULT_ZETA, SupportDynamics, support_dynamics
@@ -151,6 +152,10 @@ class Analysis:
     runs: tuple[str, ...] = ()
     """Every run directory the analysis read: one for ``analyze(run)``, several for ``analyze_runs``
     (then ``run`` joins them with " + "), none for counts without a run."""
+    graders: tuple[GraderSensitivity, ...] = ()
+    """The run's primary verdicts against each other verdict source (``boundary verify RUN --regrade``):
+    confusion, per-problem disagreement, flips at k = n, headline numbers under each grader
+    (``analysis.graders``); empty when the run has one source."""
     origins: dict[str, tuple[str, str]] = field(default_factory=dict)
     """With several runs: model → (its run directory, its name in that run). A name that several runs
     share is qualified as ``<run directory name>/<model>``."""
@@ -493,7 +498,7 @@ def analyze(run, config: AnalysisConfig = AnalysisConfig()) -> Analysis:
                     perplexity=perplexity_analysis(run, result.reference), validity=validity_analysis(run),
                     templates={m: (r.template.name, r.template.fingerprint)
                                for m, r in run.sampling_records().items()},
-                    runs=(str(run.path),))
+                    runs=(str(run.path),), graders=run_sensitivities(run, config, run.models))
 
 
 def run_plans(run) -> dict[str, AdaptivePlan]:

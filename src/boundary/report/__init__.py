@@ -67,6 +67,10 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
     summary = root / "summary.json"
     summary.write_text(summary_json(analysis), encoding="utf-8")
     extras: list[tuple[str, str, str]] = []
+    from boundary.report.graders import graders_section     # two verdict sources: does the result survive?
+    graders = graders_section(analysis)
+    if graders is not None:
+        extras.append(graders)
     samples_html: Path | None = None
     notes: list[str] = []
     if browser is not False:

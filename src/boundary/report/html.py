@@ -64,6 +64,7 @@ dl.meta dd { margin: 0; }
 .model { white-space: nowrap; margin-right: 14px; }
 .ref-tag { font-size: 11px; background: #e8f1fa; color:#0b5fa5; border-radius: 3px; padding: 0 5px;
   margin-left: 4px; font-weight: 500; }
+.ref-tag.warn { background: var(--sig-ref); color: var(--sig-ref-fg); }
 a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 h2 { font-size: 21px; margin: 30px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }

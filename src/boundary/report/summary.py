@@ -179,7 +179,22 @@ def summary_dict(analysis: Analysis) -> dict:
             })
         bench.update(_further_dict(b))
         out["benchmarks"].append(bench)
+    if analysis.graders:                # two verdict sources (analysis.graders): absent otherwise
+        out["graders"] = [_graders_dict(g) for g in analysis.graders]
     return out
+
+
+def _graders_dict(g) -> dict:
+    from boundary.analysis.graders import sensitivity_sentence
+
+    def plain(row: dict) -> dict:
+        return {k: (_f(v) if isinstance(v, float) else v) for k, v in row.items()}
+    return {"source_a": g.source_a, "source_b": g.source_b, "verifiers_a": list(g.verifiers_a),
+            "verifiers_b": list(g.verifiers_b), "samples": int(g.samples), "only_in_a": int(g.only_in_a),
+            "only_in_b": int(g.only_in_b), "survives": g.survives, "reading": sensitivity_sentence(g),
+            "confusion": [plain({k: v for k, v in asdict(c).items() if k != "statuses"}) for c in g.confusion],
+            "flips": [plain(asdict(f)) for f in g.flips],
+            "headline": [plain(asdict(h)) for h in g.headline]}
 
 
 def summary_json(analysis: Analysis) -> str:
@@ -429,6 +444,29 @@ class BenchmarkSummary(_Model):
     k_max_sampled: int | None = None
 
 
+class GraderSummary(_Model):
+    """Two verdict sources of the run compared on the samples both graded (``analysis.graders``)."""
+
+    source_a: str
+    source_b: str
+    verifiers_a: list[str]
+    verifiers_b: list[str]
+    samples: int = Field(description="Samples graded by both sources; every number below is on those.")
+    only_in_a: int
+    only_in_b: int
+    survives: bool | None = Field(description="Whether every comparison's coverage result (which model solves "
+                                              "more problems alone, and McNemar's significance) is the same "
+                                              "under both graders; null without a comparison.")
+    reading: str
+    confusion: list[dict[str, Any]] = Field(description="Per benchmark and model: samples, both (correct under "
+                                                        "both), only_a, only_b, neither.")
+    flips: list[dict[str, Any]] = Field(description="Problems solved at k = n under one source only: benchmark, "
+                                                    "model, problem_id, n, correct_a, correct_b, solved_by.")
+    headline: list[dict[str, Any]] = Field(description="Per benchmark and model: pass1_a/_b, passk_a/_b "
+                                                       "(pass@k_max), solved_a/_b, kstar_a/_b, only_ref_a/_b, "
+                                                       "only_model_a/_b, p_a/_b under each source.")
+
+
 class RunSource(_Model):
     """One of the runs a comparison of several runs read (``boundary report RUN_A RUN_B``)."""
 
@@ -451,13 +489,17 @@ class Summary(_Model):
     statuses: list[dict[str, Any]] = Field(description="Samples per (model, benchmark, status).")
     runs: list[RunSource] | None = Field(None, description="When several runs are compared: each run and its "
                                                             "models; absent for one run.")
+    graders: list[GraderSummary] | None = Field(None, description="When the run has two verdict sources: the "
+                                                                  "primary against each other; absent otherwise.")
 
     @model_serializer(mode="wrap")
     def _omit_runs_of_one_run(self, handler):
-        """A summary of one run has no ``runs`` field (as before comparisons of runs existed)."""
+        """A summary of one run has no ``runs`` field (as before comparisons of runs existed), a run with one
+        verdict source no ``graders``."""
         data = handler(self)
-        if data.get("runs") is None:
-            data.pop("runs", None)
+        for key in ("runs", "graders"):
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
 

@@ -6,7 +6,8 @@
       manifest.json          what the run is: format version, spec, models, imports, stages
       problems/part-*.parquet
       samples/part-*.parquet  one row per (model, benchmark, problem_id, sample_index)
-      verdicts/part-*.parquet same key, plus status / extracted answer / verifier
+      verdicts/part-*.parquet same key, plus status / extracted answer / verifier (the primary verdicts)
+      grades/part-*.parquet   further graders' verdicts beside them, one source each (boundary verify --regrade)
       counts/part-*.parquet   imported per-problem counts (model, benchmark, problem_id, n, correct)
       perplexity/part-*.parquet PPL of stored samples under a scoring model (boundary perplexity)
 
@@ -128,6 +129,18 @@ def _temp_owner(tmp_name: str) -> tuple[str | None, int | None]:
     if len(parts) == 5 and parts[-2].isdigit():
         return None, int(parts[-2])
     return None, None
+
+
+SOURCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,63}")
+"""A verdict source's name (``--regrade --source NAME``)."""
+
+
+def grades_shard_name(samples_shard: str, source: str) -> str:
+    """The ``grades`` shard holding source ``source``'s grades of one samples shard (by file name):
+    ``part-g<hash of source>-<samples shard's stem>.parquet``. Named by both, so grading a shard again
+    into the same source replaces its shard (exactly once) and a resumed regrade skips it."""
+    stem = samples_shard.removeprefix("part-").removesuffix(".parquet")
+    return f"part-g{hashlib.sha256(source.encode()).hexdigest()[:10]}-{stem}.parquet"
 
 
 def unit_name(*parts: object) -> str:
@@ -759,30 +772,29 @@ class Run:
                     partial[(pid, j)].add(i)
         return StoredChunks(chunk_size, n, complete, counts, {k: frozenset(v) for k, v in partial.items()})
 
-    def counts(self) -> pa.Table:
+    def counts(self, source: str | None = None) -> pa.Table:
         """Per-problem sample and correct counts: (model, benchmark, problem_id, n, correct).
 
         Sums verdicts (only status ``correct`` counts) and imported counts. Several imports of the
         same model (runs or seeds) are pooled into one n per problem. Never reads the text.
+
+        ``source`` (:meth:`verdict_sources`): None or ``"primary"`` counts the primary verdicts (and the
+        imported counts); another source counts only its rows of the ``grades`` table (the samples it
+        graded), so an imported count without samples has no count under it.
         """
+        if source is not None and source != S.PRIMARY:
+            if source not in self.verdict_sources():
+                raise StoreError(f"{self.path} has no verdict source {source!r}; its sources are "
+                                 f"{self.verdict_sources()}. Grade into one with `boundary verify RUN --regrade`.")
+            g = self.read("grades", ["model", "benchmark", "problem_id", "sample_index", "status"],
+                          filter=pc.field("source") == source)
+            out = self._verdict_counts(g, f"grades of source {source!r}")
+            return out if out is not None else S.PROBLEM_COUNTS.empty_table()
         parts = []
-        v = self.verdicts(["model", "benchmark", "problem_id", "sample_index", "status"])
-        if v.num_rows:
-            v = v.append_column("is_correct", pc.cast(pc.equal(v["status"], "correct"), pa.int64()))
-            g = v.group_by(["model", "benchmark", "problem_id"]).aggregate(
-                [("sample_index", "count"), ("sample_index", "count_distinct"), ("is_correct", "sum")])
-            dup = pc.not_equal(g["sample_index_count"], g["sample_index_count_distinct"])
-            if pc.any(dup).as_py():
-                row = g.filter(dup).slice(0, 1).to_pylist()[0]
-                raise StoreError(
-                    f"{self.path}: verdicts hold the same sample twice for model {row['model']!r}, "
-                    f"benchmark {row['benchmark']!r}, problem {row['problem_id']!r}. The store was "
-                    "written outside boundary's writers; remove the duplicate shard.")
-            parts.append(pa.table({
-                "model": g["model"], "benchmark": g["benchmark"], "problem_id": g["problem_id"],
-                "n": pc.cast(g["sample_index_count"], pa.int64()),
-                "correct": pc.cast(g["is_correct_sum"], pa.int64()),
-            }))
+        v = self._verdict_counts(self.verdicts(["model", "benchmark", "problem_id", "sample_index", "status"]),
+                                 "verdicts")
+        if v is not None:
+            parts.append(v)
         c = self.read("counts", ["model", "benchmark", "problem_id", "n", "correct"])
         if c.num_rows:
             parts.append(c)
@@ -793,6 +805,59 @@ class Run:
         out = pa.table({"model": g["model"], "benchmark": g["benchmark"], "problem_id": g["problem_id"],
                         "n": g["n_sum"], "correct": g["correct_sum"]})
         return out.sort_by([("benchmark", "ascending"), ("model", "ascending"), ("problem_id", "ascending")])
+
+    def _verdict_counts(self, v: pa.Table, what: str) -> pa.Table | None:
+        """Per-problem (n, correct) of verdict rows (key + status); None when there are none. Refuses a
+        sample graded twice."""
+        if not v.num_rows:
+            return None
+        v = v.append_column("is_correct", pc.cast(pc.equal(v["status"], "correct"), pa.int64()))
+        g = v.group_by(["model", "benchmark", "problem_id"]).aggregate(
+            [("sample_index", "count"), ("sample_index", "count_distinct"), ("is_correct", "sum")])
+        dup = pc.not_equal(g["sample_index_count"], g["sample_index_count_distinct"])
+        if pc.any(dup).as_py():
+            row = g.filter(dup).slice(0, 1).to_pylist()[0]
+            raise StoreError(
+                f"{self.path}: {what} hold the same sample twice for model {row['model']!r}, "
+                f"benchmark {row['benchmark']!r}, problem {row['problem_id']!r}. The store was "
+                "written outside boundary's writers; remove the duplicate shard.")
+        out = pa.table({
+            "model": g["model"], "benchmark": g["benchmark"], "problem_id": g["problem_id"],
+            "n": pc.cast(g["sample_index_count"], pa.int64()),
+            "correct": pc.cast(g["is_correct_sum"], pa.int64()),
+        })
+        return out.cast(S.PROBLEM_COUNTS).sort_by([("benchmark", "ascending"), ("model", "ascending"),
+                                                   ("problem_id", "ascending")])
+
+    # ------------------------------------------------------------------ verdict sources
+    def verdict_sources(self) -> list[str]:
+        """The run's verdict sources: ``"primary"`` (the ``verdicts`` table, when it has rows) and each
+        source of the ``grades`` table (``boundary verify RUN --regrade``), sorted."""
+        out = [S.PRIMARY] if self.shards("verdicts") and self.row_count("verdicts") else []
+        if self.shards("grades"):
+            g = self.read("grades", ["source"]).group_by("source").aggregate([])
+            out += sorted(g["source"].to_pylist())
+        return out
+
+    def source_verifiers(self, source: str) -> list[str]:
+        """The verifier names of one source's rows (an imported source: e.g. ``lm-eval:exact_match``),
+        most rows first."""
+        if source == S.PRIMARY:
+            t = self.verdicts(["verifier"])
+        else:
+            t = self.read("grades", ["verifier"], filter=pc.field("source") == source)
+        if not t.num_rows:
+            return []
+        g = t.group_by("verifier").aggregate([("verifier", "count")]).to_pylist()
+        g.sort(key=lambda r: (-r["verifier_count"], str(r["verifier"])))
+        return [r["verifier"] if r["verifier"] is not None else "(unnamed)" for r in g]
+
+    def source_statuses(self, source: str, columns: Sequence[str] = ("model", "benchmark", "problem_id",
+                                                                     "sample_index", "status")) -> pa.Table:
+        """One source's verdict rows (only ``columns``; never the text)."""
+        if source == S.PRIMARY:
+            return self.verdicts(list(columns))
+        return self.read("grades", list(columns), filter=pc.field("source") == source)
 
     def status_counts(self) -> pa.Table:
         """Number of samples per (model, benchmark, status)."""

@@ -50,6 +50,15 @@ VERDICTS = pa.schema([
     pa.field("detail", pa.string()),                    # evidence: error text, first failing test, ...
 ])
 
+#: Verdicts of further graders ("verdict sources") beside the run's primary verdicts: the same columns
+#: as ``verdicts`` plus ``source``, the name a grader's verdicts go by (``boundary``, ``strict``, ...).
+#: ``verdicts`` stays the one primary verdict per sample every reader counts; ``Run.counts(source=...)``
+#: and the grader-sensitivity analysis read a source from here. One row per (source, sample key).
+GRADES = pa.schema([*VERDICTS, pa.field("source", pa.string(), nullable=False)])
+
+#: The name of the primary verdict source (the ``verdicts`` table).
+PRIMARY = "primary"
+
 #: Per-problem counts imported from elsewhere (no sample-level data).
 COUNTS = pa.schema([
     pa.field("model", pa.string(), nullable=False),
@@ -94,6 +103,7 @@ TABLES: dict[str, pa.Schema] = {
     "problems": PROBLEMS,
     "samples": SAMPLES,
     "verdicts": VERDICTS,
+    "grades": GRADES,
     "counts": COUNTS,
     "perplexity": PERPLEXITY,
     "judgments": JUDGMENTS,

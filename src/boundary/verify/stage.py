@@ -22,6 +22,8 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from boundary.errors import StoreError
 from boundary.store import Run
+from boundary.store.run import SOURCE_RE, grades_shard_name
+from boundary.store.schema import PRIMARY
 from boundary.tasks import Problem, Verifier, VerifyItem, get_kind, kind_name
 from boundary.verify.kinds import math_hints
 from boundary.verify.math import MathItem, MathVerifier, MathVerifyConfig
@@ -95,8 +97,15 @@ def shards_to_verify(run: Run) -> list[tuple[str, int]]:
 def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = None, *, code_config: Any = None,
                configs: Mapping[str, Any] | None = None, flush_every: int = 20_000,
                progress: Callable[[int], None] | None = None, shards: Sequence[str] | None = None,
-               record: bool = True, verifiers: dict[str, Verifier] | None = None) -> VerifySummary:
+               record: bool = True, verifiers: dict[str, Verifier] | None = None,
+               source: str | None = None) -> VerifySummary:
     """Verify every sample of a run that has no verdict yet; write the verdicts as shards.
+
+    ``source`` re-grades instead (``boundary verify RUN --regrade``): every sample with a text is
+    graded by boundary's verifiers into the ``grades`` table under that source name, beside the
+    primary verdicts (imported ones, say), which stay as they are. One grades shard per samples
+    shard and source (``store.run.grades_shard_name``), so a killed regrade resumes and a finished
+    one run again grades nothing. ``boundary verify RUN --compare`` then compares the two sources.
 
     Each problem's task kind (``metadata["kind"]``, default ``math``) names a registered
     :class:`~boundary.tasks.TaskKind`, whose verifier grades its samples: math answers, code in the
@@ -111,16 +120,38 @@ def verify_run(run: Run | str | os.PathLike, config: MathVerifyConfig | None = N
     kind's verifier is taken from it, or built and added to it, and never closed here.
     """
     run = run if isinstance(run, Run) else Run(run)
+    if source is not None and (source == PRIMARY or not SOURCE_RE.fullmatch(source)):
+        raise StoreError(f"a verdict source is named by letters, digits and . _ : + - (at most 64, not "
+                         f"{PRIMARY!r}, the run's own verdicts), got {source!r}; e.g. --source boundary.")
+    args = (config, code_config, configs, flush_every, progress, shards, record, verifiers, source)
     if record:                          # the driver: holds the run's lock (workers' calls do not)
         with run.lock("verify"):
             run.remove_stale_temporaries()
-            return _verify_run(run, config, code_config, configs, flush_every, progress, shards, record, verifiers)
-    return _verify_run(run, config, code_config, configs, flush_every, progress, shards, record, verifiers)
+            return _verify_run(run, *args)
+    return _verify_run(run, *args)
+
+
+def _text_rows(run: Run, shard: Path) -> int:
+    """Rows of a samples shard that hold a text (a regrade grades only those), from the footer's null
+    counts when it has them."""
+    import pyarrow.parquet as pq
+    meta = pq.read_metadata(shard)
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if "text" not in names:
+        return 0
+    col, nulls = names.index("text"), 0
+    for r in range(meta.num_row_groups):
+        st = meta.row_group(r).column(col).statistics
+        if st is None or st.null_count is None:
+            t = run.read_shard("samples", shard, ["text"])
+            return t.num_rows - t["text"].null_count
+        nulls += st.null_count
+    return int(meta.num_rows) - nulls
 
 
 def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, configs: Mapping[str, Any] | None,
                 flush_every: int, progress: Callable[[int], None] | None, shards: Sequence[str] | None,
-                record: bool, verifiers: dict[str, Verifier] | None) -> VerifySummary:
+                record: bool, verifiers: dict[str, Verifier] | None, source: str | None = None) -> VerifySummary:
     kind_configs = dict(configs or {})
     if config is not None:
         kind_configs["math"] = config
@@ -140,8 +171,14 @@ def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, con
             raise StoreError(f"{run.path}: no samples shard named {sorted(missing)[:3]}; the shards to verify must "
                              "be among run.shards('samples').")
         sample_shards = [s for s in sample_shards if s.name in wanted]
-    verdict_shards = {v.name: v for v in run.shards("verdicts")}
-    done = _legacy_keys(run, named, verdict_shards)
+    table = "verdicts" if source is None else "grades"
+    if source is None:
+        verdict_shards = {v.name: v for v in run.shards("verdicts")}
+        done = _legacy_keys(run, named, verdict_shards)
+    else:                                             # grades shards are named by samples shard and source
+        verdict_shards = {s.name: g for s in sample_shards
+                          if (g := run.path / "grades" / grades_shard_name(s.name, source)).is_file()}
+        done = set()
     statuses: Counter = Counter()
     verified = skipped = 0
     bufs: dict[str, tuple[list, list]] = {}            # kind -> (shard name + key per item, items)
@@ -182,12 +219,18 @@ def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, con
         for shard_name in read_whole:                 # every item of these shards is graded now
             rows = pending.pop(shard_name)
             if rows["model"]:
-                run.write("verdicts", pa.table(rows), name=shard_name)
+                if source is None:
+                    run.write("verdicts", pa.table(rows), name=shard_name)
+                else:
+                    rows["source"] = [source] * len(rows["model"])
+                    run.write("grades", pa.table(rows), name=grades_shard_name(shard_name, source))
         read_whole.clear()
 
     try:
         for shard in sample_shards:
-            n_rows = run.shard_rows(shard)
+            n_rows = run.shard_rows(shard) if source is None else _text_rows(run, shard)
+            if n_rows == 0 and source is not None:
+                continue                              # no text to re-grade in this shard
             if _graded(run, shard, n_rows, verdict_shards, done):
                 skipped += n_rows                     # graded whole (the common case reads no key at all)
                 if progress:
@@ -197,6 +240,8 @@ def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, con
             for batch in run.read_shard("samples", shard, SAMPLE_COLUMNS).to_batches(max_chunksize=4096):
                 cols = batch.to_pydict()
                 for m, b, p, j, text, fr in zip(*(cols[c] for c in SAMPLE_COLUMNS)):
+                    if source is not None and text is None:
+                        continue                      # nothing to re-grade: the file had no text
                     if (m, b, p, j) in done:
                         skipped += 1
                         if progress:
@@ -224,10 +269,12 @@ def _verify_run(run: Run, config: MathVerifyConfig | None, code_config: Any, con
                 e.close()
     verifier_names = {k: e.name for k, e in engines.items()}
     if record:
-        errors = run.read("verdicts", ["status"]).filter(
-            pa.compute.equal(pa.compute.field("status"), "error")).num_rows
-        run.mark_stage("verify", verifiers=verifier_names, verified=verified, complete=errors == 0,
-                       unresolved_errors=errors)
+        where = pa.compute.equal(pa.compute.field("status"), "error")
+        if source is not None:
+            where = where & pa.compute.equal(pa.compute.field("source"), source)
+        errors = run.read(table, ["status"], filter=where).num_rows
+        run.mark_stage("verify" if source is None else f"regrade:{source}", verifiers=verifier_names,
+                       verified=verified, complete=errors == 0, unresolved_errors=errors)
     default_name = (config or kind_configs.get("math") or MathVerifyConfig()).verifier
     return VerifySummary(run=str(run.path), verified=verified, skipped=skipped, statuses=dict(statuses),
                          distinct_checks=checks, verifier="; ".join(verifier_names.values()) or default_name)
