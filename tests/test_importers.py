@@ -285,3 +285,212 @@ def test_malformed_nemo_skills_names_file_line_and_field(tmp_path, mutate, line,
     assert (e.value.path, e.value.line, e.value.field) == (str(bad), line, field)
     assert message in str(e.value)
     assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------------------ Inspect AI
+INSPECT = DATA / "inspect"
+INSPECT_JSON = INSPECT / "2026-05-01T10-00-00+00-00_gsm8k_b0undaryTaskId00000001.json"
+INSPECT_ZSTD = INSPECT / "2026-05-02T09-00-00+00-00_math_zstd.eval"
+INSPECT_KILLED = INSPECT / "2025-03-01T09-00-00+00-00_math_killed.eval"
+INSPECT_REAL = INSPECT / "inspect_tests"
+GPT = "openai/gpt-4o-mini"
+
+
+def test_inspect_json_log_epochs_are_samples_and_the_chosen_scorer_the_verdicts(tmp_path):
+    with pytest.raises(InputError, match=r"several scorers \(match, model_graded_fact\); choose the verdicts with "
+                                         r"-o scorer=NAME"):
+        run_import("inspect", [INSPECT_JSON], tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    s = run_import("inspect", [INSPECT_JSON], tmp_path / "run", options={"scorer": "match"})
+    (part,) = s.parts
+    assert (part.model, part.benchmark) == (GPT, "gsm8k")        # inspect_evals/gsm8k: the task's own name
+    assert (part.problems, part.samples, part.verdicts) == (3, 8, 8)
+    assert part.verifier == "inspect:match"
+    assert "1 sample(s) ended in an error before scoring and were not imported" in part.note
+    # match: problem 1 C C I; problem 2 I I (epoch 3 failed: not a sample); café-3 C C I
+    assert counts(tmp_path / "run") == {(GPT, "gsm8k", "1"): (3, 2), (GPT, "gsm8k", "2"): (2, 0),
+                                        (GPT, "gsm8k", "café-3"): (3, 2)}
+    run = Run(tmp_path / "run")
+    rows = {(r["problem_id"], r["sample_index"]): r for r in run.samples().to_pylist()}
+    assert rows[("café-3", 0)]["text"] == "4 × 2,50 € = 10 €\nANSWER: 10" and rows[("1", 2)]["text"] == "ANSWER: 16"
+    assert rows[("1", 0)]["finish_reason"] == "stop"
+    v = {(r["problem_id"], r["sample_index"]): r for r in run.verdicts().to_pylist()}
+    assert v[("2", 1)]["status"] == "wrong" and v[("2", 1)]["extracted"] == "three"
+    assert v[("2", 1)]["verifier"] == "inspect:match" and v[("2", 1)]["path"] == "imported"
+    probs = {p["problem_id"]: p for p in run.problems().to_pylist()}
+    assert probs["café-3"]["question"] == "Un café coûte 2,50 €. Combien coûtent 4 cafés ?"
+    assert probs["café-3"]["reference"] == "10"
+    meta = json.loads(probs["1"]["metadata"])
+    assert (meta["kind"], meta["source"], meta["task"]) == ("math", "inspect", "inspect_evals/gsm8k")
+    assert [i.kind for i in run.read_manifest().imports] == ["inspect"]
+    assert analyze(run).benchmarks[0].curves[GPT].estimate[0] == pytest.approx((2 / 3 + 0 + 2 / 3) / 3)
+
+
+def test_inspect_the_other_scorer_grades_differently(tmp_path):
+    s = run_import("inspect", [INSPECT_JSON], tmp_path / "run", options={"scorer": "model_graded_fact"})
+    assert s.parts[0].verifier == "inspect:model_graded_fact"
+    # the model grader accepts "three" (problem 2, epoch 2), match does not
+    assert counts(tmp_path / "run")[(GPT, "gsm8k", "2")] == (2, 1)
+    s = run_import("inspect", [INSPECT_JSON], tmp_path / "texts", model="gpt", benchmark="gsm",
+                   options={"scorer": "none"})
+    assert (s.parts[0].samples, s.parts[0].verdicts, s.parts[0].model) == (8, 0, "gpt")
+    assert Run(tmp_path / "texts").verdicts().num_rows == 0
+
+
+def test_inspect_eval_log_zstd_members_and_a_relogged_sample(tmp_path):
+    pytest.importorskip("zstandard")
+    s = run_import("inspect", [INSPECT_ZSTD], tmp_path / "run")
+    (part,) = s.parts
+    assert (part.model, part.benchmark, part.problems, part.samples) == ("anthropic/claude-3-5-haiku", "math", 2, 4)
+    assert part.verifier == "inspect:exact" and part.note is None
+    m = "anthropic/claude-3-5-haiku"
+    # exact: problem 1 True True (epoch 2 failed first, then its requeued record: the last member wins);
+    # problem 2 False, 1.0
+    assert counts(tmp_path / "run") == {(m, "math", "1"): (2, 2), (m, "math", "2"): (2, 1)}
+    run = Run(tmp_path / "run")
+    texts = {(r["problem_id"], r["sample_index"]): r["text"] for r in run.samples().to_pylist()}
+    assert texts[("1", 0)] == "$\\boxed{\\frac{3}{4}}$"          # the text part, not the reasoning part
+    assert texts[("1", 1)] == "$\\boxed{0.75}$"
+    probs = {p["problem_id"]: p for p in run.problems().to_pylist()}
+    assert probs["2"]["question"] == "Solve $x^2 = 9$ for $x > 0$. ∴ x = ?"      # the last user message
+    assert probs["1"]["reference"] == "\\frac{3}{4}"                              # target list: the first
+    assert json.loads(probs["1"]["metadata"])["target"] == ["\\frac{3}{4}", "0.75"]
+
+
+def test_inspect_zstd_log_without_zstandard_says_how_to_read_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    with pytest.raises(InputError, match=r"header.json is zstd-compressed \(Inspect 0.3.206 and later\); reading it "
+                                         r"needs the zstandard package"):
+        run_import("inspect", [INSPECT_ZSTD], tmp_path / "run")
+
+
+def test_inspect_killed_eval_log_without_header_imports_its_finished_samples(tmp_path):
+    s = run_import("inspect", [INSPECT_KILLED], tmp_path / "run")
+    (part,) = s.parts
+    assert (part.problems, part.samples, part.verdicts) == (2, 3, 3)
+    assert "has no header.json" in part.note
+    m = "anthropic/claude-3-5-haiku"
+    assert counts(tmp_path / "run") == {(m, "math", "1"): (2, 2), (m, "math", "2"): (1, 0)}
+    texts = {(r["problem_id"], r["sample_index"]): r["text"] for r in Run(tmp_path / "run").samples().to_pylist()}
+    assert texts[("2", 0)] == "$\\boxed{-3}$"                     # 0.3.120: no output.completion, the message
+
+
+def test_inspect_reads_inspects_own_test_logs(tmp_path):
+    s = run_import("inspect", sorted(INSPECT_REAL.glob("*.eval")), tmp_path / "run")
+    got = {(p.model, p.benchmark): (p.problems, p.samples, p.verifier) for p in s.parts}
+    assert got == {("ollama/gemma3", "popularity"): (1, 1, "inspect:match"),
+                   ("openai/gpt-4o", "mmlu_0_shot"): (1, 1, "inspect:choice")}
+    assert counts(tmp_path / "run") == {("ollama/gemma3", "popularity", "1"): (1, 1),
+                                        ("openai/gpt-4o", "mmlu_0_shot", "1"): (1, 0)}
+    v = {r["verifier"]: r["extracted"] for r in Run(tmp_path / "run").verdicts().to_pylist()}
+    assert v == {"inspect:match": "Yes", "inspect:choice": "C"}
+
+
+@pytest.mark.parametrize("value, status", [("C", "correct"), ("I", "wrong"), ("N", "no_answer"), (True, "correct"),
+                                           (0, "wrong"), (1.0, "correct"), ("yes", "correct"), ("False", "wrong"),
+                                           ("1", "correct"), ("P", None), (0.5, None), ("maybe", None),
+                                           ({"a": 1}, None)])
+def test_inspect_score_values_read_as_value_to_float_reads_them(value, status):
+    from boundary.importers.inspect_logs import score_status
+    assert score_status(value) == status
+
+
+def _inspect_json_with(tmp_path, mutate, index=4):
+    log = json.loads(INSPECT_JSON.read_text(encoding="utf-8"))
+    mutate(log["samples"][index])
+    bad = tmp_path / INSPECT_JSON.name
+    bad.write_text(json.dumps(log, indent=2, ensure_ascii=False), encoding="utf-8")
+    return bad
+
+
+@pytest.mark.parametrize("mutate, field, message", [
+    (lambda r: r.pop("epoch"), "epoch", "sample 2 epoch None (samples[4]): is missing"),
+    (lambda r: r["scores"]["match"].update(value="P"), "scores.match.value",
+     "sample 2 epoch 2 (samples[4]): is 'P', not correct/incorrect"),
+    (lambda r: r["scores"].pop("match"), "scores.match", "is missing while other samples have a match score"),
+    (lambda r: r.update(epoch=1), "id", "appears twice with this epoch"),
+    (lambda r: r.update(output=["x"]), "output", "must be a ModelOutput object"),
+])
+def test_malformed_inspect_names_file_sample_and_field(tmp_path, mutate, field, message):
+    bad = _inspect_json_with(tmp_path, mutate)
+    with pytest.raises(InputError) as e:
+        run_import("inspect", [bad], tmp_path / "run", options={"scorer": "match"})
+    assert (e.value.path, e.value.field) == (str(bad), field)
+    assert message in str(e.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_malformed_inspect_files(tmp_path):
+    broken = tmp_path / "log.json"
+    broken.write_text('{"version": 2,\n "eval": {"task": "t", "model": "m"},\n "samples": [\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"log.json, line 4: is not valid JSON"):
+        run_import("inspect", [broken], tmp_path / "run")
+    header = tmp_path / "header.json"
+    header.write_text('{"version": 2, "eval": {"task": "t", "model": "m"}, "status": "success"}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"field 'samples': holds no samples \(a log written with --no-log-samples"):
+        run_import("inspect", [header], tmp_path / "run")
+    notlog = tmp_path / "other.eval"
+    import zipfile
+    with zipfile.ZipFile(notlog, "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(InputError, match=r"other.eval: is a zip without header.json or _journal/start.json"):
+        run_import("inspect", [notlog], tmp_path / "run")
+    truncated = tmp_path / "cut.eval"
+    truncated.write_bytes(INSPECT_KILLED.read_bytes()[:1000])
+    with pytest.raises(InputError, match=r"cut.eval: is not a readable zip"):
+        run_import("inspect", [truncated], tmp_path / "run")
+
+
+def test_inspect_partial_import_then_full_gives_the_same_store(tmp_path):
+    run_import("inspect", [INSPECT_JSON], tmp_path / "full", options={"scorer": "match"})
+    log = json.loads(INSPECT_JSON.read_text(encoding="utf-8"))
+    log["samples"] = log["samples"][:4]                   # an earlier snapshot: epoch 1 and the first of epoch 2
+    part = tmp_path / "part" / INSPECT_JSON.name
+    part.parent.mkdir()
+    part.write_text(json.dumps(log), encoding="utf-8")
+    run_import("inspect", [part], tmp_path / "resumed", options={"scorer": "match"})
+    assert Run(tmp_path / "resumed").samples().num_rows == 4
+    s = run_import("inspect", [INSPECT_JSON], tmp_path / "resumed", options={"scorer": "match"})
+    assert s.parts[0].skipped_samples == 4
+    assert store(tmp_path / "resumed") == store(tmp_path / "full")
+
+
+KILL_INSPECT = KILL_CHILD.replace("from boundary.importers import lm_eval\n", "").replace(
+    'lm_eval.import_lm_eval([sys.argv[1]], sys.argv[2], model="m", shard_samples=10)',
+    'run_import.__globals__["get_importer"]("inspect").load()([sys.argv[1]], sys.argv[2], shard_samples=10)')
+
+
+def test_inspect_import_killed_midway_resumes_to_the_same_store(tmp_path):
+    samples = [fixtures.inspect_sample(i, e, f"q{i}", str(i), f"ANSWER: {i + e % 2}", {"match": fixtures.score(
+        "C" if e % 2 == 0 else "I", str(i + e % 2))}) for e in (1, 2, 3) for i in range(20)]
+    log = {"version": 2, "status": "success", "plan": fixtures.PLAN, "samples": samples,
+           "eval": fixtures.inspect_eval_spec("synthetic", "m", 3, 20, "0.3.260")}
+    big = tmp_path / "synthetic.json"
+    big.write_bytes(fixtures.to_json_safe(log))
+    proc = subprocess.Popen([sys.executable, "-c", KILL_INSPECT, str(big), str(tmp_path / "killed")],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.stdout.readline().strip() != "MID":
+        pass
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    partial = Run(tmp_path / "killed").samples().num_rows
+    assert 0 < partial < 60
+    s = run_import("inspect", [big], tmp_path / "killed")
+    assert s.parts[0].skipped_samples == partial
+    run_import("inspect", [big], tmp_path / "direct")
+    assert store(tmp_path / "killed") == store(tmp_path / "direct")
+    assert sum(c for _, c in counts(tmp_path / "killed").values()) == 20        # epoch 2 of each problem
+
+
+def test_cli_import_inspect_then_analyze_and_a_malformed_log(tmp_path):
+    r = cli("import", "inspect", INSPECT_JSON, "--run", tmp_path / "run", "-o", "scorer=match")
+    assert r.returncode == 0, r.stderr
+    assert "imported 3 problems, 8 samples of openai/gpt-4o-mini on gsm8k" in r.stdout.replace("\n", " ")
+    r = cli("analyze", tmp_path / "run", "--n-boot", "50")
+    assert r.returncode == 0, r.stderr
+    bad = _inspect_json_with(tmp_path, lambda s: s["scores"]["match"].update(value=0.5))
+    r = cli("import", "inspect", bad, "--run", tmp_path / "bad", "-o", "scorer=match")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert "field 'scores.match.value': sample 2 epoch 2 (samples[4]): is 0.5" in r.stderr.replace("\n", "")

@@ -101,3 +101,9 @@ register_importer(Importer(
     {"verdict": "symbolic_correct, judge_correct (from `judgement`) or none (default: symbolic_correct when present)",
      "id": "a field naming the problem (default: the line position, as NeMo-Skills pairs the files)",
      **_OPTIONS_KIND}))
+register_importer(Importer(
+    "inspect", "Import Inspect AI eval logs (.eval / .json; epochs are samples; verdicts: a scorer's C/I or 0/1).",
+    ".eval or .json logs (model: the log's eval.model, benchmark: its task, unless given).",
+    "boundary.importers.inspect_logs:import_inspect",
+    {"scorer": "the scorer whose values are the verdicts (needed when the log has several), or none",
+     **_OPTIONS_KIND}))
