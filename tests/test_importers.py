@@ -494,3 +494,157 @@ def test_cli_import_inspect_then_analyze_and_a_malformed_log(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
     assert "field 'scores.match.value': sample 2 epoch 2 (samples[4]): is 0.5" in r.stderr.replace("\n", "")
+
+
+# ------------------------------------------------------------------------------ EvalPlus
+EP = DATA / "evalplus"
+EP_HE = EP / "humaneval" / "Qwen--Qwen2.5-Coder-1.5B_vllm_temp_0.8.jsonl"
+EP_COMPLETIONS = EP / "humaneval" / "completions.jsonl"
+EP_MBPP = EP / "mbpp" / "deepseek-ai--deepseek-coder-1.3b-instruct_openai_temp_0.0"
+CODE = Path(__file__).resolve().parent / "data" / "code"
+QWEN = "Qwen--Qwen2.5-Coder-1.5B_vllm_temp_0.8"
+DS = "deepseek-ai--deepseek-coder-1.3b-instruct_openai_temp_0.0"
+PLUS_MBPP3 = len(fixtures.evalplus_prompt("Mbpp/3")[2])
+
+
+@pytest.fixture
+def no_caches(tmp_path, monkeypatch):
+    """No HumanEval+/MBPP+ release file in boundary's or EvalPlus's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_evalplus_jsonl_and_directory_with_their_eval_results(tmp_path, no_caches):
+    s = run_import("evalplus", [EP_HE, EP_MBPP], tmp_path / "run")
+    got = {(p.model, p.benchmark): (p.problems, p.samples, p.verdicts, p.verifier) for p in s.parts}
+    assert got == {(QWEN, "humaneval+"): (3, 9, 9, "evalplus:plus"), (DS, "mbpp+"): (2, 6, 6, "evalplus:plus")}
+    assert "tests are not recorded" in s.parts[0].note
+    # humaneval: one passing solution of three per task; Mbpp/2: 0.py and 1.py pass; Mbpp/3: only 0.py
+    # passes the plus tests (1.py stops dividing at 11: 7921 = 89² is "prime" to it)
+    assert counts(tmp_path / "run") == {(QWEN, "humaneval+", "HumanEval/0"): (3, 1),
+                                        (QWEN, "humaneval+", "HumanEval/2"): (3, 1),
+                                        (QWEN, "humaneval+", "HumanEval/12"): (3, 1),
+                                        (DS, "mbpp+", "Mbpp/2"): (3, 2), (DS, "mbpp+", "Mbpp/3"): (3, 1)}
+    run = Run(tmp_path / "run")
+    rows = {(r["problem_id"], r["sample_index"]): r for r in run.samples().to_pylist()}
+    assert rows[("HumanEval/0", 2)]["text"].endswith("    return True  # « toujours vrai » ≈ always\n")
+    # the directory's samples are numbered by file (1.py is sample 1) although eval_results.json lists
+    # them in os.listdir order: matched by solution text
+    assert rows[("Mbpp/3", 1)]["text"].endswith("range(2, min(n, 12)))\n")
+    v = {(r["problem_id"], r["sample_index"]): r for r in run.verdicts().to_pylist()}
+    assert v[("Mbpp/3", 1)]["status"] == "wrong" and v[("Mbpp/2", 1)]["status"] == "correct"
+    assert json.loads(v[("Mbpp/3", 1)]["detail"])["base_status"] == "pass"
+    assert [i.kind for i in run.read_manifest().imports] == ["evalplus", "evalplus"]
+    a = analyze(run)
+    mbpp = next(b for b in a.benchmarks if b.benchmark == "mbpp+")
+    assert mbpp.curves[DS].estimate[0] == pytest.approx((2 / 3 + 1 / 3) / 2)
+
+
+def test_evalplus_base_verdicts_and_a_base_only_evaluation(tmp_path, no_caches):
+    run_import("evalplus", [EP_MBPP], tmp_path / "run", options={"verdict": "base"})
+    assert counts(tmp_path / "run")[(DS, "mbpp+", "Mbpp/3")] == (3, 2)        # 1.py passes the base tests
+    assert {r["verifier"] for r in Run(tmp_path / "run").verdicts().to_pylist()} == {"evalplus:base"}
+    # HumanEval's `completion` format, evaluated --base-only before v0.3 (<name>_eval_results.json)
+    s = run_import("evalplus", [EP_COMPLETIONS], tmp_path / "b", model="m")
+    assert (s.parts[0].verifier, s.parts[0].samples) == ("evalplus:base", 2)
+    assert "base tests only" in s.parts[0].note
+    assert counts(tmp_path / "b") == {("m", "humaneval+", "HumanEval/2"): (2, 1)}
+    with pytest.raises(InputError, match=r"-o verdict=plus: the results hold base tests only"):
+        run_import("evalplus", [EP_COMPLETIONS], tmp_path / "c", options={"verdict": "plus"})
+
+
+def test_evalplus_samples_only_with_the_release_file_are_regraded_by_boundary_verify(tmp_path, no_caches):
+    with pytest.raises(InputError, match=r"boundary cannot grade them without humaneval\+'s tests: pass "
+                                         r"-o source=PATH"):
+        run_import("evalplus", [EP_HE], tmp_path / "run", options={"verdict": "none"})
+    s = run_import("evalplus", [EP_HE, EP_MBPP, EP_COMPLETIONS], tmp_path / "run",
+                   options={"verdict": "none", "source": str(CODE)})
+    assert [(p.samples, p.verdicts) for p in s.parts] == [(9, 0), (6, 0), (2, 0)]
+    run = Run(tmp_path / "run")
+    probs = {p["problem_id"]: json.loads(p["metadata"]) for p in run.problems().to_pylist()}
+    assert (probs["Mbpp/3"]["kind"], probs["Mbpp/3"]["entry_point"]) == ("code", "is_not_prime")
+    assert probs["Mbpp/3"]["segments"] == [["base", 5], ["plus", PLUS_MBPP3]]       # the release's tests
+    texts = {(r["model"], r["problem_id"], r["sample_index"]): r["text"] for r in run.samples().to_pylist()}
+    assert texts[("completions", "HumanEval/2", 0)].startswith("\n\ndef truncate_number")  # prompt + completion
+    r = cli("verify", tmp_path / "run", "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    # boundary's code verifier agrees with EvalPlus's plus verdicts on every sample
+    c = counts(tmp_path / "run")
+    assert c[(QWEN, "humaneval+", "HumanEval/0")] == (3, 1) and c[(DS, "mbpp+", "Mbpp/3")] == (3, 1)
+    assert c[(DS, "mbpp+", "Mbpp/2")] == (3, 2) and c[("completions", "humaneval+", "HumanEval/2")] == (2, 1)
+
+
+def _copy_evalplus(tmp_path):
+    d = tmp_path / "humaneval"
+    d.mkdir()
+    shutil.copy(EP_HE, d / EP_HE.name)
+    res = EP_HE.with_name(EP_HE.name.replace(".jsonl", ".eval_results.json"))
+    shutil.copy(res, d / res.name)
+    return d / EP_HE.name, d / res.name
+
+
+@pytest.mark.parametrize("mutate, field, message", [
+    (lambda r: r.pop("task_id"), "task_id", "is missing"),
+    (lambda r: r.pop("solution"), "solution", "has neither `solution` nor `completion`"),
+    (lambda r: r.update(solution=["a", "b"]), "solution", "must be a string (several solutions: repeat the task_id)"),
+    (lambda r: r.update(task_id="Mbpp/2"), "task_id", "'Mbpp/2' is not a task of humaneval+"),
+    (lambda r: r.update(solution="def other(): pass\n"), "solution", "is for another solution than this sample"),
+])
+def test_malformed_evalplus_samples_name_file_line_and_field(tmp_path, no_caches, mutate, field, message):
+    samples, _ = _copy_evalplus(tmp_path)
+    lines = _lines(samples)
+    rec = json.loads(lines[4])
+    mutate(rec)
+    lines[4] = json.dumps(rec) + "\n"
+    samples.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        run_import("evalplus", [samples], tmp_path / "run")
+    assert (e.value.path, e.value.line, e.value.field) == (str(samples), 5, field)
+    assert message in str(e.value)
+    assert not (tmp_path / "run").exists()
+
+
+def test_malformed_evalplus_results_name_the_task_and_field(tmp_path, no_caches):
+    samples, res = _copy_evalplus(tmp_path)
+    data = json.loads(res.read_text())
+    data["eval"]["HumanEval/2"][1]["plus_status"] = "passed"
+    res.write_text(json.dumps(data))
+    with pytest.raises(InputError) as e:
+        run_import("evalplus", [samples], tmp_path / "run")
+    assert (e.value.path, e.value.field) == (str(res), "eval.HumanEval/2[1].plus_status")
+    data["eval"]["HumanEval/2"][1]["plus_status"] = "pass"
+    data["eval"]["HumanEval/2"].pop()
+    res.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"holds 2 results for HumanEval/2 but the samples have 3"):
+        run_import("evalplus", [samples], tmp_path / "run")
+    data["eval"] = {"HumanEval/0": {"nfiles": 3, "base": [], "plus": []}}
+    res.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"written before EvalPlus 0.2.1"):
+        run_import("evalplus", [samples], tmp_path / "run")
+    r = cli("import", "evalplus", samples, "--run", tmp_path / "run")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert f"{res}, field 'eval.HumanEval/0': must be a list" in r.stderr.replace("\n", "")
+
+
+def test_evalplus_partial_import_then_full_gives_the_same_store(tmp_path, no_caches):
+    run_import("evalplus", [EP_HE], tmp_path / "full")
+    samples, res = _copy_evalplus(tmp_path)
+    lines = _lines(samples)
+    samples.write_text("".join(lines[:4]), encoding="utf-8")     # codegen stopped after four samples
+    data = json.loads(res.read_text())
+    data["eval"] = {"HumanEval/0": data["eval"]["HumanEval/0"], "HumanEval/2": data["eval"]["HumanEval/2"][:1]}
+    res.write_text(json.dumps(data))
+    run_import("evalplus", [samples], tmp_path / "resumed")
+    assert Run(tmp_path / "resumed").samples().num_rows == 4
+    samples.write_text("".join(lines), encoding="utf-8")         # codegen resumed (appends), then evaluate
+    shutil.copy(EP_HE.with_name(res.name), res)
+    s = run_import("evalplus", [samples], tmp_path / "resumed")
+    assert s.parts[0].skipped_samples == 4
+    assert store(tmp_path / "resumed") == store(tmp_path / "full")
+
+
+def test_cli_import_evalplus_then_analyze(tmp_path, no_caches):
+    r = cli("import", "evalplus", EP_MBPP, "--run", tmp_path / "run", "--model", "ds")
+    assert r.returncode == 0, r.stderr
+    assert "imported 2 problems, 6 samples of ds on mbpp+" in r.stdout.replace("\n", " ")
+    r = cli("analyze", tmp_path / "run", "--n-boot", "50")
+    assert r.returncode == 0, r.stderr

@@ -11,6 +11,7 @@ _NAMES = {
     "ImportSummary": "counts", "import_counts": "counts", "read_counts": "counts",
     "PaperImportSummary": "paper", "import_paper_jsonl": "paper", "validate_paper_jsonl": "paper",
     "import_lm_eval": "lm_eval", "import_nemo_skills": "nemo_skills", "import_inspect": "inspect_logs",
+    "import_evalplus": "evalplus",
     "SampleImportSummary": "_stream",
     "Importer": "registry", "get_importer": "registry", "importers": "registry", "register_importer": "registry",
     "run_import": "registry",

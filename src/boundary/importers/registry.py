@@ -107,3 +107,11 @@ register_importer(Importer(
     "boundary.importers.inspect_logs:import_inspect",
     {"scorer": "the scorer whose values are the verdicts (needed when the log has several), or none",
      **_OPTIONS_KIND}))
+register_importer(Importer(
+    "evalplus", "Import EvalPlus samples (samples.jsonl or <task_id>/<i>.py) and eval_results.json verdicts.",
+    "samples.jsonl files or sample directories (benchmark: humaneval+ / mbpp+ from the task ids; model: the name).",
+    "boundary.importers.evalplus:import_evalplus",
+    {"verdict": "plus (base and plus tests pass; the default), base, or none",
+     "results": "the eval_results.json of the samples (default: the one evalplus.evaluate writes beside them)",
+     "source": "the HumanEval+/MBPP+ release file (or its directory): the problems' tests, so that "
+               "`boundary verify` can re-grade the samples"}))

@@ -3,7 +3,10 @@
 Each writer is reproduced from the source read (docs/import.md names file and version):
 lm-eval: ``EvaluationTracker.save_results_samples`` over the per-document dict of ``evaluate``;
 NeMo-Skills: ``postprocess_single_output`` / ``dump_outputs``; Inspect AI: ``EvalRecorder`` (.eval)
-and ``JSONRecorder`` (.json) over ``EvalLog`` / ``EvalSample`` dumped as ``to_json_safe`` does.
+and ``JSONRecorder`` (.json) over ``EvalLog`` / ``EvalSample`` dumped as ``to_json_safe`` does;
+EvalPlus: ``codegen`` (samples.jsonl lines, ``<task_id>/<i>.py`` files), ``write_jsonl`` (HumanEval's
+``completion`` format) and ``evaluate`` (``eval_results.json``). The EvalPlus statuses are what
+boundary's code verifier (EvalPlus's tests, ``boundary.tasks.code``) gives these solutions.
 The two ``inspect/inspect_tests/*.eval`` files are Inspect's own test logs (MIT licence), copied
 unchanged from UKGovernmentBEIS/inspect_ai at commit 499e6152 (``tests/log/test_eval_log/
 log_read_sample.eval``, ``tests/analysis/test_logs_choices/mmlu-summary-choices.eval``).
@@ -304,6 +307,7 @@ def write_inspect() -> None:
                               model="claude-3-5-haiku-20241022")
 
     def write_eval(path, *, compression, version, finished, order, relogged=(), completion=True):
+        """Members stamped with the write time, as ZipLogFile's writestr does: a rewrite differs in those bytes."""
         import zipfile
         kw = {"compression": compression, "compresslevel": 5 if compression == zipfile.ZIP_DEFLATED else None}
         spec = inspect_eval_spec("math", "anthropic/claude-3-5-haiku", 2, 2, version)
@@ -344,7 +348,106 @@ def write_inspect() -> None:
                version="0.3.120", finished=False, order=[(1, 1), (2, 1), (1, 2)], completion=False)
 
 
+# ------------------------------------------------------------------------------ EvalPlus
+HE_PROMPT_TAIL = {}                           # task_id -> the release's prompt (the solution's head)
+
+
+def evalplus_prompt(task_id):
+    import gzip
+    if not HE_PROMPT_TAIL:
+        for f in ("HumanEvalPlus-v0.1.10.jsonl.gz", "MbppPlus-v0.2.0.jsonl.gz"):
+            with gzip.open(HERE.parent / "code" / f, "rt", encoding="utf-8") as fh:
+                for line in fh:
+                    r = json.loads(line)
+                    HE_PROMPT_TAIL[r["task_id"]] = (r["prompt"], r["base_input"], r["plus_input"])
+    return HE_PROMPT_TAIL[task_id]
+
+
+EVALPLUS_HE = [  # task_id, [(body after the prompt, base_status, plus_status)] in codegen's order
+    ("HumanEval/0", [
+        ("    sorted_numbers = sorted(numbers)\n    for i in range(len(sorted_numbers) - 1):\n"
+         "        if sorted_numbers[i + 1] - sorted_numbers[i] < threshold:\n            return True\n"
+         "    return False\n", "pass", "pass"),
+        ("    return any(abs(a - b) < threshold for a, b in zip(numbers, numbers[1:]))\n", "fail", "fail"),
+        ("    return True  # « toujours vrai » ≈ always\n", "fail", "fail")]),
+    ("HumanEval/2", [
+        ("    return number % 1.0\n", "pass", "pass"),
+        ("    return round(number - int(number), 2)\n", "fail", "fail"),
+        ("    return number -\n", "fail", "fail")]),
+    ("HumanEval/12", [
+        ("    return max(strings, key=len) if strings else None\n", "pass", "pass"),
+        ("    return max(strings, key=len)\n", "fail", "fail"),
+        ("    if not strings:\n        return None\n    return sorted(strings, key=len)[-1]\n", "fail", "fail")]),
+]
+EVALPLUS_MBPP = [  # task_id, [(solution, base_status, plus_status)] by file number; listdir order below
+    ("Mbpp/2", [("def similar_elements(test_tup1, test_tup2):\n  return tuple(set(test_tup1) & set(test_tup2))\n",
+                 "pass", "pass"),
+                ("def similar_elements(a, b):\n    return [x for x in a if x in b]\n", "pass", "pass"),
+                ("def similar_elements(a, b):\n    return ()\n", "fail", "fail")]),
+    ("Mbpp/3", [("import math\ndef is_not_prime(n):\n    if n == 1:\n        return True\n"
+                 "    for i in range(2, int(math.sqrt(n))+1):\n        if n % i == 0:\n            return True\n"
+                 "    return False\n", "pass", "pass"),
+                ("def is_not_prime(n):\n    if n == 1:\n        return True\n"
+                 "    return any(n % i == 0 for i in range(2, min(n, 12)))\n", "pass", "fail"),   # 7921 = 89²
+                ("def is_not_prime(n):\n    return n % 2 == 0\n", "fail", "fail")]),
+]
+
+
+def evalplus_entry(task_id, solution, base, plus, *, base_only=False):
+    """One entry of ``results["eval"][task_id]`` (evaluate, test_details off: the last failing input)."""
+    _, base_in, plus_in = evalplus_prompt(task_id)
+    return {"task_id": task_id, "solution": solution, "base_status": base,
+            "plus_status": None if base_only else plus,
+            "base_fail_tests": [] if base == "pass" else [base_in[-1]],
+            "plus_fail_tests": [] if base_only or plus == "pass" else [plus_in[-1]]}
+
+
+def write_evalplus() -> None:
+    # codegen(target_path=evalplus_results/humaneval/<identifier>.jsonl): prompt.strip() + "\n" + the
+    # model's output (a direct-completion model), sanitized, one json.dumps line per sample, appended
+    d = HERE / "evalplus" / "humaneval"
+    d.mkdir(parents=True, exist_ok=True)
+    ident = "Qwen--Qwen2.5-Coder-1.5B_vllm_temp_0.8"
+    results = {"date": "2026-05-03 11:00", "hash": "b2f7f3a8c7e1d1f0c9a9f7b5d4c3b2a1", "eval": {}}
+    with open(d / f"{ident}.jsonl", "w") as f:
+        for tid, sols in EVALPLUS_HE:
+            prompt = evalplus_prompt(tid)[0].strip() + "\n"
+            results["eval"][tid] = []
+            for body, base, plus in sols:
+                f.write(json.dumps({"task_id": tid, "solution": prompt + body}) + "\n")
+                results["eval"][tid].append(evalplus_entry(tid, prompt + body, base, plus))
+    results["pass_at_k"] = {"base": {"pass@1": 1 / 3}, "plus": {"pass@1": 1 / 3}}
+    with open(d / f"{ident}.eval_results.json", "w") as f:
+        json.dump(results, f)
+    # HumanEval's own format (write_jsonl: `completion`, the prompt not included), evaluated with
+    # --base-only before v0.3 (legacy name <name>_eval_results.json): evaluate ran prompt + completion
+    results = {"date": "2024-06-01 09:00", "hash": "b2f7f3a8c7e1d1f0c9a9f7b5d4c3b2a1", "eval": {}}
+    with open(d / "completions.jsonl", "wb") as f:
+        for tid, sols in EVALPLUS_HE[1:2]:
+            results["eval"][tid] = []
+            for body, base, plus in sols[:2]:
+                f.write((json.dumps({"task_id": tid, "completion": body}) + "\n").encode("utf-8"))
+                results["eval"][tid].append(evalplus_entry(tid, evalplus_prompt(tid)[0] + body, base, plus,
+                                                           base_only=True))
+    with open(d / "completions_eval_results.json", "w") as f:
+        json.dump(results, f)
+    # codegen(target_path=<dir>): <dir>/<task_id with / → _>/<i>.py; evaluate's completion ids follow
+    # os.listdir, so eval_results.json lists each task's samples in listdir order (here: 2, 0, 1)
+    d = HERE / "evalplus" / "mbpp" / "deepseek-ai--deepseek-coder-1.3b-instruct_openai_temp_0.0"
+    results = {"date": "2026-05-03 12:00", "hash": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "eval": {}}
+    for tid, sols in EVALPLUS_MBPP:
+        t = d / tid.replace("/", "_")
+        t.mkdir(parents=True, exist_ok=True)
+        for i, (sol, _, _) in enumerate(sols):
+            (t / f"{i}.py").write_text(sol, encoding="utf-8")
+        listdir = sorted(range(len(sols)), key=lambda i: (i + 2) % len(sols))
+        results["eval"][tid] = [evalplus_entry(tid, sols[i][0], sols[i][1], sols[i][2]) for i in listdir]
+    with open(d / "eval_results.json", "w") as f:
+        json.dump(results, f)
+
+
 if __name__ == "__main__":
     write_lm_eval()
     write_nemo_skills()
     write_inspect()
+    write_evalplus()
