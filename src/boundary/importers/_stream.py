@@ -82,7 +82,7 @@ class SampleImportSummary:
         out = []
         for p in self.parts:
             resumed = f", {p.skipped_samples:,} were already there" if p.skipped_samples else ""
-            graded = (f"verdicts of {p.verifier}" if p.verdicts else
+            graded = (f"verdicts of {p.verifier}" + (f" ({p.note})" if p.note else "") if p.verdicts else
                       f"no verdicts ({p.note or 'the file has none'}); grade them with `boundary verify {self.run}`")
             out.append(f"imported {p.problems} problems, {p.samples:,} samples of {p.model} on {p.benchmark}"
                        f"{resumed}; {graded}")

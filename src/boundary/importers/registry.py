@@ -101,3 +101,17 @@ register_importer(Importer(
     {"verdict": "symbolic_correct, judge_correct (from `judgement`) or none (default: symbolic_correct when present)",
      "id": "a field naming the problem (default: the line position, as NeMo-Skills pairs the files)",
      **_OPTIONS_KIND}))
+register_importer(Importer(
+    "inspect", "Import Inspect AI eval logs (.eval / .json; epochs are samples; verdicts: a scorer's C/I or 0/1).",
+    ".eval or .json logs (model: the log's eval.model, benchmark: its task, unless given).",
+    "boundary.importers.inspect_logs:import_inspect",
+    {"scorer": "the scorer whose values are the verdicts (needed when the log has several), or none",
+     **_OPTIONS_KIND}))
+register_importer(Importer(
+    "evalplus", "Import EvalPlus samples (samples.jsonl or <task_id>/<i>.py) and eval_results.json verdicts.",
+    "samples.jsonl files or sample directories (benchmark: humaneval+ / mbpp+ from the task ids; model: the name).",
+    "boundary.importers.evalplus:import_evalplus",
+    {"verdict": "plus (base and plus tests pass; the default), base, or none",
+     "results": "the eval_results.json of the samples (default: the one evalplus.evaluate writes beside them)",
+     "source": "the HumanEval+/MBPP+ release file (or its directory): the problems' tests, so that "
+               "`boundary verify` can re-grade the samples"}))
