@@ -107,7 +107,8 @@ def test_answer_classes_are_remembered_per_shard(tmp_path, monkeypatch):
     assert d.distinct.tolist() == [2] and d.samples.tolist() == [3]      # 1/2 = 0.5: one class
     calls.clear()
     assert run_answer_classes(run).sort_by("answer").equals(first.sort_by("answer")) and calls == []
-    run.write("verdicts", shard([("m", "b", "p", "wrong", "7"), ("m", "b", "p", "wrong", "0.5")], 0), name="part-a.parquet")
+    rewritten = shard([("m", "b", "p", "wrong", "7"), ("m", "b", "p", "wrong", "0.5")], 0)
+    run.write("verdicts", rewritten, name="part-a.parquet")
     again = diversity_from_classes(run_answer_classes(run))[("m", "b")]
     assert a.exists() and again.distinct.tolist() == [3]
     assert calls == [2]                                            # only the rewritten shard
