@@ -139,6 +139,7 @@ figure.card img { display:block; width: 100%; height: auto; }
 figure.card.wide { grid-column: 1 / -1; }
 figure.card.wide img { max-width: 680px; margin: 0 auto; }
 figure.card.wide figcaption { max-width: 680px; margin-left: auto; margin-right: auto; }
+figure.card.wide img[style], figure.card.wide figcaption[style] { width: 100%; }
 figure.card figcaption { font-size: 13px; color: var(--muted); margin-top: 8px; line-height: 1.45; }
 figure.card figcaption .links { display:block; margin-top: 4px; font-size: 12.5px; }
 figure.card figcaption .links a { margin-right: 10px; }
@@ -188,13 +189,23 @@ def _figure_group(heading: str, figs: list[FigureFile], figures_rel: str, wide: 
 
 
 def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False) -> str:
+    """One figure card: the SVG inline (as a data URI), its caption and links to PNG, SVG and PDF. A
+    drawing wider than one plot (small multiples) spans the grid's row, at most its own size."""
+    try:
+        width_in = f.size_inches[0]
+    except OSError:
+        width_in = 6.0
+    panels = width_in > 7.5
+    style = f' style="max-width:{round(width_in * 96)}px"' if wide or panels else ""
+    links = [f'<a href="{_e(_href(figures_rel, f.png))}">PNG</a>',
+             f'<a href="{_e(_href(figures_rel, f.svg))}">SVG</a>']
+    if f.pdf is not None:
+        links.append(f'<a href="{_e(_href(figures_rel, f.pdf))}">PDF</a>')
     return (
-        f'<figure class="card{" wide" if wide else ""}" id="fig-{_e(f.stem)}">'
+        f'<figure class="card{" wide" if wide or panels else ""}" id="fig-{_e(f.stem)}">'
         f'<a href="{_e(_href(figures_rel, f.svg))}" title="open the SVG">'
-        f'<img src="{_svg_data_uri(f.svg)}" alt="{_e(f.benchmark)}: {_e(f.title)}" loading="lazy"></a>'
-        f'<figcaption>{_e(f.caption)}<span class="links">'
-        f'<a href="{_e(_href(figures_rel, f.png))}">PNG</a>'
-        f'<a href="{_e(_href(figures_rel, f.svg))}">SVG</a></span></figcaption></figure>'
+        f'<img src="{_svg_data_uri(f.svg)}" alt="{_e(f.benchmark)}: {_e(f.title)}" loading="lazy"{style}></a>'
+        f'<figcaption{style}>{_e(f.caption)}<span class="links">{"".join(links)}</span></figcaption></figure>'
     )
 
 
@@ -272,7 +283,8 @@ def _further_html(bench, figs: list[FigureFile], figures_rel: str) -> list[str]:
         out.append('<ul class="notes skipped">' + "".join(f"<li>{_e(x)}</li>" for x in skipped) + "</ul>")
     out.append("</div>")
     titles = {"extrapolation": "pass@k beyond the sampled n", "budget": "Budget matching",
-              "answers": "Answer diversity", "sweep": "Checkpoint sweeps"}
+              "answers": "Answer diversity", "sweep": "Checkpoint sweeps",
+              "algorithms": "Algorithms against the reference (ΔSE, pass@1, pass@k_max)"}
     for kind, title in titles.items():
         out += _figure_group(title, [f for f in figs if f.kind == kind], figures_rel)
     return out
@@ -417,7 +429,7 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
         else:
             for r in benchmark_readings(b):
                 p.append(f'<div class="reading"><p>{_e(r.text)}</p></div>')
-        further_kinds = ("extrapolation", "budget", "answers", "sweep")
+        further_kinds = ("extrapolation", "budget", "answers", "sweep", "algorithms")
         placed = {id(f) for f in mine if f.kind in ("passk", "diff", "coverage") or f.pair is not None
                   or f.kind in further_kinds}
         p += _figure_group("Accuracy distribution and Cover@τ",
