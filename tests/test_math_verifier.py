@@ -24,6 +24,17 @@ CASES = [
     ("\\boxed{\\begin{pmatrix} 1 & 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "correct"),
     ("\\boxed{2^3}", "8", "correct"),
     ("\\boxed{1\x002}", "3", "wrong"),
+    # complex numbers in polar form: expanded exactly; a different angle or modulus stays wrong
+    ("\\boxed{e^{i\\pi}}", "-1", "correct"),
+    ("\\boxed{e^{i\\pi}}", "1", "wrong"),
+    ("\\boxed{e^{\\pi i/3}}", "\\frac{1}{2} + \\frac{\\sqrt{3}}{2}i", "correct"),
+    ("\\boxed{\\sqrt{2}e^{i 9\\pi/4}}", "1+i", "correct"),
+    ("\\boxed{\\sqrt{2}e^{i 3\\pi/4}}", "1+i", "wrong"),
+    ("\\boxed{e^{i\\theta}}", "1", "wrong"),
+    # j for the imaginary unit only against a complex reference
+    ("\\boxed{-j}", "-i", "correct"),
+    ("\\boxed{2j}", "-2i", "wrong"),
+    ("\\boxed{2j}", "2", "wrong"),
 ]
 HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"}}
 

@@ -13,6 +13,9 @@ For each sample::
                           variables: rigorous interval evaluation proves "different" (or exact
                           "equal") without SymPy (path "numeric", verify/numeval.py)
                        ─► a constant against variables, a word or a tuple/set ─► wrong (path "type")
+                       ─► complex numbers in polar form (e^{i\\pi/3}, \\sqrt{2}e^{i\\pi/4}): expanded
+                          exactly with SymPy's I; a different angle or modulus is wrong
+                          (2j is 2i when the reference is complex)
                        ─► multi-answer: match items as multisets (path "multiset")
                        ─► math-verify (SymPy) ─► then a 50-digit numeric re-check of "equal"
                           numbers, so rounding never makes 0.0000671 = 0.0000672 (path "symbolic")
@@ -266,6 +269,50 @@ def _not_mathematics(answer: str, na: str) -> str | None:
 
 
 _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
+#: engineering notation: j for the imaginary unit (2j, 3+4j, -j)
+_J_UNIT = re.compile(r"(?<![\\A-Za-z])j(?![A-Za-z])")
+#: a complex number in polar (exponential) form: e^{i\pi/3}, \sqrt{2}e^{\pi i/4}, e^{i 2\pi/3}
+_POLAR = re.compile(r"(?<![\\A-Za-z])e\^\{[^{}]*(?<![A-Za-z])i(?![A-Za-z])")
+
+
+def _is_complex(v) -> bool:
+    """A value from numeval.evaluate with a nonzero imaginary part."""
+    return v is not None and not v[1].has_zero()
+
+
+def _engineering_j(na: str, nr: str) -> str:
+    """``2j`` is ``2i`` when the reference is a complex number written with i and the answer has no
+    other letter (a j among other variables, or against a real reference, stays a variable)."""
+    from boundary.verify.numeval import evaluate
+    if "j" not in na or "i" in na or not _is_complex(evaluate(nr)):
+        return na
+    with_i = _J_UNIT.sub("i", na)
+    return with_i if evaluate(with_i) is not None else na
+
+
+def _polar(na: str, nr: str) -> tuple[str, str, str | None] | None:
+    """A complex constant in exponential form against another complex constant (either side): both
+    parsed by math-verify with i as the imaginary unit, the difference expanded into real and
+    imaginary parts: exactly zero is correct, a difference of more than 1e-12 (relative, 50 digits)
+    is wrong, anything else (free variables, undecided) goes on to the symbolic path."""
+    import sympy
+    if _too_complex(na) or _too_complex(nr):
+        return None
+    a, b = _parse_cached(na), _parse_cached(nr)
+    if not a or not b or not isinstance(a[0], sympy.Expr) or not isinstance(b[0], sympy.Expr):
+        return None
+    # math-verify's i is a Symbol named "i" (with assumptions of its own), not sympy.I
+    x, y = ({v: sympy.I for v in e.free_symbols if getattr(v, "name", None) == "i"} for e in (a[0], b[0]))
+    x, y = a[0].subs(x), b[0].subs(y)
+    if x.free_symbols or y.free_symbols:
+        return None
+    d = sympy.expand_complex(x - y)
+    if sympy.simplify(d) == 0:
+        return "correct", "symbolic", "complex numbers equal (polar form expanded)"
+    xv, yv, dv = (complex(z.evalf(50)) for z in (x, y, d))
+    if abs(dv) > 1e-12 * max(abs(xv), abs(yv), 1e-300):
+        return "wrong", "numeric", "complex numbers differ (polar form expanded, 50 digits)"
+    return None
 
 
 def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None]:
@@ -276,6 +323,9 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         return "no_answer", "normalize", "answer is empty after normalization"
     if na == nr:
         return "correct", "string", None
+    na = _engineering_j(na, nr)
+    if na == nr:
+        return "correct", "string", "j read as the imaginary unit"
     ta, tr = _CLOCK.fullmatch(na), _CLOCK.fullmatch(nr)
     if ta and tr:
         same = bool(_clock_readings(ta) & _clock_readings(tr))
@@ -321,6 +371,10 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         why = _not_mathematics(answer, na)
         if why is not None:
             return "wrong", "type", f"not a mathematical answer ({why}) against a constant"
+    if (_POLAR.search(na) or _POLAR.search(nr)) and (_is_complex(va) or _is_complex(vr) or not (ca and cr)):
+        polar = _polar(na, nr)
+        if polar is not None:
+            return polar
     return _symbolic(na, nr)
 
 
