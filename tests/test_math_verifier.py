@@ -31,6 +31,12 @@ CASES = [
     ("\\boxed{\\sqrt{2}e^{i 9\\pi/4}}", "1+i", "correct"),
     ("\\boxed{\\sqrt{2}e^{i 3\\pi/4}}", "1+i", "wrong"),
     ("\\boxed{e^{i\\theta}}", "1", "wrong"),
+    # a number times a matrix of numbers is multiplied out; a factor in variables is not
+    ("\\boxed{\\frac{1}{3}\\begin{pmatrix} 3 & 6 \\\\ 9 & 1 \\end{pmatrix}}",
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 1/3 \\end{pmatrix}", "correct"),
+    ("\\boxed{\\frac{1}{3}\\begin{pmatrix} 3 & 6 \\\\ 9 & 1 \\end{pmatrix}}",
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 1 \\end{pmatrix}", "wrong"),
+    ("\\boxed{x\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "wrong"),
     # j for the imaginary unit only against a complex reference
     ("\\boxed{-j}", "-i", "correct"),
     ("\\boxed{2j}", "-2i", "wrong"),
