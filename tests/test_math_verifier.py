@@ -41,8 +41,15 @@ CASES = [
     ("\\boxed{-j}", "-i", "correct"),
     ("\\boxed{2j}", "-2i", "wrong"),
     ("\\boxed{2j}", "2", "wrong"),
+    # scientific notation before a unit; ratios of known units are converted
+    ("so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$", "3 \\times 10^{8}", "correct"),
+    ("so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$", "3 \\times 10^{8}", "wrong"),
+    ("so $\\boxed{72 \\text{ km/h}}$", "20", "correct"),
+    ("so $\\boxed{2^8 \\text{ cm}}$", "2", "wrong"),
 ]
-HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"}}
+HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"},
+         "so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$": {"unit": "m/s"},
+         "so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$": {"unit": "m/s"}, "so $\\boxed{72 \\text{ km/h}}$": {"unit": "m/s"}}
 
 
 def test_regressions():

@@ -271,7 +271,8 @@ def _percent_degrees_dollars(s: str) -> str:
 
 
 _UNIT_TAIL = re.compile(
-    r"(?:\s*(?:\\(?:" + "|".join(_TEXT_CMDS) + r")\s*\{[^{}]*\}|\^\s*\{?-?\d\}?|/|\\cdot"
+    # an exponent only after a unit (\text{cm}^2): in 3 \times 10^8 \text{ m/s} it belongs to the number
+    r"(?:\s*(?:\\(?:" + "|".join(_TEXT_CMDS) + r")\s*\{[^{}]*\}(?:\s*\^\s*\{?-?\d\}?)?|/|\\cdot"
     r"|\\,|~))+\s*\.?\s*$")
 _UNIT_CONTENT = re.compile(r"[\sA-Za-z~/.\-^0-9\\μΩ]*[A-Za-zμΩ][\sA-Za-z~/.\-^0-9\\μΩ]*")
 _NOT_UNITS = {"and", "or", "where", "if", "for", "when", "otherwise", "is", "then"}
