@@ -49,7 +49,8 @@ CASES = [
 ]
 HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"},
          "so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$": {"unit": "m/s"},
-         "so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$": {"unit": "m/s"}, "so $\\boxed{72 \\text{ km/h}}$": {"unit": "m/s"}}
+         "so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$": {"unit": "m/s"},
+         "so $\\boxed{72 \\text{ km/h}}$": {"unit": "m/s"}}
 
 
 def test_regressions():
