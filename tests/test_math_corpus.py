@@ -49,11 +49,10 @@ SOURCE_RE = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/(issues|pull|blob)
 # none-unclosed-box, none-placeholder-letter -- a marked answer cut off is no answer; cplx-polar,
 # cplx-polar-sqrt2 -- polar form expanded exactly (math._polar); cplx-j -- j against a complex reference;
 # mat-scalar-factor -- a number times a matrix of numbers multiplied out (normalize._scalar_times_matrix);
-# sci-unit -- the exponent of 10^8 \mathrm{~m/s} is no longer dropped with the unit; km/s converted.)
-KNOWN_GAPS: dict[str, str] = {
-    "sym-renamed-constants": "label correct; verifier says wrong (path symbolic)",
-    "sym-sqrt-1-over-n": "label correct; verifier says wrong (path symbolic)",
-}
+# sci-unit -- the exponent of 10^8 \mathrm{~m/s} is no longer dropped with the unit; km/s converted;
+# sym-renamed-constants -- arbitrary constants renamed (math._renamed_constants); sym-sqrt-1-over-n --
+# roots equal for positive variables (math._positive_variables).)
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # Flaky: the check of this case sometimes overruns the 5 s limit (timeout) and sometimes finishes

@@ -41,6 +41,13 @@ CASES = [
     ("\\boxed{-j}", "-i", "correct"),
     ("\\boxed{2j}", "-2i", "wrong"),
     ("\\boxed{2j}", "2", "wrong"),
+    # arbitrary constants renamed in a general solution; never a shared or a lone given constant
+    ("\\boxed{Ax+B}", "Dx+C", "correct"),
+    ("\\boxed{Ax^2+B}", "Cx+D", "wrong"),
+    ("\\boxed{A-B}", "B-A", "wrong"),
+    # roots of expressions in positive variables; a root on one side only is not rewritten
+    ("\\boxed{\\sqrt{x^2 y}}", "x\\sqrt{y}", "correct"),
+    ("\\boxed{\\sqrt{x^2}}", "x", "wrong"),
     # scientific notation before a unit; ratios of known units are converted
     ("so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$", "3 \\times 10^{8}", "correct"),
     ("so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$", "3 \\times 10^{8}", "wrong"),
