@@ -215,6 +215,9 @@ def test_final_answer_line_after_intermediate_boxes_wins():
     # a Final Answer line that states no value leaves the box; a box inside the line is the answer
     assert extract_answer("So $\\boxed{7}$.\nFinal Answer: The total after a year is as above.").answer == "7"
     assert extract_answer("x = 3.\nFinal Answer: The final answer is $\\boxed{4}$.").answer == "4"
+    # words in the final line (a unit, a number word): the box stays the answer
+    assert extract_answer("so \\boxed{5}.\nFinal Answer: 5 apples").answer == "5"
+    assert extract_answer("so \\boxed{5}.\nFinal Answer: five").answer == "5"
 
 
 def test_text_after_a_chat_turn_marker_is_not_the_response():

@@ -368,6 +368,13 @@ def _is_prose(content: str) -> bool:
     return _SENTENCE_START.match(content) is not None and content.count(" ") >= 2
 
 
+def _plain_math(content: str) -> bool:
+    """Mathematics and nothing else: a digit or a LaTeX command, no word of three letters or more
+    (``10,455``, ``\\frac{5}{3}``; not ``5 apples``, ``five``, ``See the box above``)."""
+    bare = re.sub(r"\\[a-zA-Z]+", " ", content)
+    return (any(ch.isdigit() for ch in content) or "\\" in content) and re.search(r"[A-Za-z]{3,}", bare) is None
+
+
 def _one_value(content: str) -> str:
     """An answer written as a sentence (``The largest $n$ is 34``) stands for the one value it
     states; with none or several, the sentence is returned as it is."""
@@ -574,7 +581,7 @@ def extract_answer(text: str, *, last_number_fallback: bool = False) -> Extracti
         # boxes of intermediate results, then "Final Answer: The final answer is $10,455$."
         line = _answer_line_at(text) if "answer" in text[last_box:].lower() else None
         if line is not None and line[1] > last_box and line[2] and line[0].answer \
-                and not _is_prose(line[0].answer):
+                and _plain_math(line[0].answer):
             return line[0]
         return box
     for finder in (lambda t: _answer_tag(t, 0), _answer_line, _the_answer_is, _gsm8k, _final_sentence,
