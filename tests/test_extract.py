@@ -134,6 +134,105 @@ def test_priority_answer_line_over_the_answer_is():
     assert extract_answer("the answer is 3\nAnswer: 4").answer == "4"
 
 
+# --- answers outside any marker: #### 42, a concluding sentence, one math span ---------------
+
+@pytest.mark.parametrize("text, answer", [
+    ("2+40=42\n#### 42\n and the reasoning above confirms it.", "42"),
+    ("40+2=42\n#### 42\nWait: 40+3=43.\n#### 43", "43"),
+    ("#### $1,234.", "1,234"),
+])
+def test_gsm8k_answer_line(text, answer):
+    assert extract_answer(text) == Extraction(answer, "gsm8k")
+
+
+@pytest.mark.parametrize("text", [
+    "#### Step 2: the total\nShe has 12 more.\n#### 3. Add them\nWe add.",   # markdown headings
+    "The printed code is a####42 on the label.",                               # inside a word
+    "Natalia sold 48 clips.\n####",                                            # marker with no number
+])
+def test_gsm8k_marker_that_is_not_an_answer(text):
+    assert extract_answer(text) == Extraction(None, None)
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("Therefore, there are 12 distinct sequences that meet the three given conditions.", "12"),
+    ("P(A) = (1/2) * (4/3) P(A) = 2/3 Therefore, the probability that Alice wins is 2/3.", "2/3"),
+    ("Therefore, the error increases by 100%.", "100%"),
+    ("Thus, the solution in interval notation is: $x \\in [-2,7]$", "x \\in [-2,7]"),
+    ("The pair is ${1,3}$.", "{1,3}"),
+    ("So the volume is $120$. I hope it is correct.", "120"),
+])
+def test_concluding_sentence(text, answer):
+    assert extract_answer(text) == Extraction(answer, "final_sentence")
+
+
+@pytest.mark.parametrize("text", [
+    "Janet has 16 eggs and eats 3. How many are left for the 4 muffins?",
+    "Janet has 16 eggs. She eats 3. The rest are sold at the market.",     # last sentence states nothing
+    "Therefore, 3 of the 5 marbles are red.",                               # two values
+    "Therefore, the total cannot be 12.",                                   # negated
+    "Thus, if the speed is 40, we still need the time.",                    # hypothetical
+    "Therefore, we need 3 more steps to finish.",                           # not what the sentence states
+    "Therefore, the total is 12. Next we divide it among the boxes.",      # not the last sentence
+    "So is the total 12?",                                                  # a question
+    "Compute: $55\\times1212-15\\times1212$.",                              # the task restated
+    "The problem asks for $3 + 4$.",
+    "$55\\times1212-15\\times1212$",
+])
+def test_a_number_in_prose_is_not_an_answer(text):
+    assert extract_answer(text) == Extraction(None, None)
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("$E$", "E"),
+    ("$\\left( \\frac{1}{3} \\right)$", "\\left( \\frac{1}{3} \\right)"),
+    ("Answer \\[ 9 \\]", "9"),
+])
+def test_response_that_is_one_math_span(text, answer):
+    assert extract_answer(text) == Extraction(answer, "bare_math")
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("The volume is $5 \\times 6 \\times 4 = 120$. Final Answer: The volume of $ABCDEFGH$ is 120. "
+     "I hope it is correct.", "120"),                                        # mid-line, one value
+    ("Final Answer: The largest $n$ is 34.", "34"),
+    ("Thus it is **73**.\n\n---\n\n\u2705 Final Answer: **73**", "73"),      # emoji before the marker
+    ("x is $28\\%$. Final Answer: The final answer is $28\\%$. I hope it is correct. Note: more text",
+     "28\\%"),
+])
+def test_final_answer_sentence(text, answer):
+    assert extract_answer(text) == Extraction(answer, "answer_line")
+
+
+def test_final_answer_sentence_with_two_values_is_kept_whole():
+    assert extract_answer("Final Answer: Jane is 3 hours ahead of Rod, who started 5 hours earlier.").answer \
+        == "Jane is 3 hours ahead of Rod, who started 5 hours earlier"
+
+
+def test_final_answer_line_after_intermediate_boxes_wins():
+    text = "$0.05 \\cdot 10200 = \\boxed{255}$ So she has $10,455. Final Answer: The final answer is $10,455$."
+    assert extract_answer(text) == Extraction("10,455", "answer_line")
+    # a Final Answer line that states no value leaves the box; a box inside the line is the answer
+    assert extract_answer("So $\\boxed{7}$.\nFinal Answer: The total after a year is as above.").answer == "7"
+    assert extract_answer("x = 3.\nFinal Answer: The final answer is $\\boxed{4}$.").answer == "4"
+    # words in the final line (a unit, a number word): the box stays the answer
+    assert extract_answer("so \\boxed{5}.\nFinal Answer: 5 apples").answer == "5"
+    assert extract_answer("so \\boxed{5}.\nFinal Answer: five").answer == "5"
+
+
+def test_text_after_a_chat_turn_marker_is_not_the_response():
+    text = ("We find $b = \\boxed{\\frac{5}{3}}$. <|im_start|>user Solve $2^{4x} = 2^{32}$. "
+            "<|im_start|>assistant We find $x = \\boxed{8}$.")
+    assert extract_answer(text).answer == "\\frac{5}{3}"
+    assert extract_answer("<|im_start|>assistant \\boxed{8}").answer == "8"   # a marker at the start stays
+
+
+@pytest.mark.parametrize("text", ["so the final answer is $\\boxed{", "The answer is (",
+                                  "so the final answer is $\\boxed{5", "Answer: $\\boxed{"])
+def test_marked_answer_that_was_cut_off_is_no_answer(text):
+    assert extract_answer(text) == Extraction(None, None)
+
+
 # --- last-number fallback (opt-in) ----------------------------------------------------------
 
 def test_no_answer_by_default_even_with_numbers():
@@ -165,6 +264,16 @@ def test_empty_text():
     "}" * 1_000_000 + "\\boxed{3}",
     "\\boxed{" + "{" * 100_000 + "}" * 100_000 + "}",
     "Answer:" * 100_000,
+    "#### " * 200_000,
+    "####\n" * 200_000,
+    "Therefore, the total is 1" + " 2" * 500_000,
+    "$" * 1_000_000,
+    ". Final Answer:" * 100_000,
+    "\\boxed{1}" + " Final Answer: 2." * 100_000,
+    "\u2705" * 1_000_000 + "answer: 3",
+    "<|im_start|>" * 100_000,
+    ". " * 500_000 + "x",
+    "Thus it is " + "\\(" * 500_000,
 ])
 def test_pathological_inputs_finish(text):
     result = extract_answer(text, last_number_fallback=True)

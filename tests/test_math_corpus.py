@@ -42,36 +42,17 @@ SOURCE_RE = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/(issues|pull|blob)
 # (Fixed since: tex-pi-over-2-plain, tex-neg-2pi -- bare pi; inf-oo -- SymPy's oo; rep-ellipsis --
 # 0.777\ldots; mat-vector-as-tuple -- one-column pmatrix as a tuple; cplx-float-form -- 14.0 + -1.0i;
 # cplx-i-squared -- exact evaluation with i; sym-exp16 -- exp(16); time-pm -- \text{ PM} is no longer
-# dropped as a unit.)
-KNOWN_GAPS: dict[str, str] = {
-    "int-x-in-closed": "label correct; verifier says no_answer (path extract)",
-    "tup-set-for-tuple": "label wrong; verifier says no_answer (path extract)",
-    "pct-increase-prose": "label correct; verifier says no_answer (path extract)",
-    "sci-unit": "label correct; verifier says wrong (path symbolic)",
-    "mc-plain-vs-text": "label correct; verifier says no_answer (path extract)",
-    "obox-sequences": "label correct; verifier says no_answer (path extract)",
-    "obox-probability": "label correct; verifier says no_answer (path extract)",
-    "obox-final-answer-sentence": "label correct; verifier says no_answer (path extract)",
-    "obox-largest-n": "label correct; verifier says wrong (path symbolic)",
-    "obox-bold": "label correct; verifier says no_answer (path extract)",
-    "obox-hours-ago": "label correct; verifier says no_answer (path extract)",
-    "obox-gsm8k-wrong": "label wrong; verifier says no_answer (path extract)",
-    "obox-gsm8k-tail": "label correct; verifier says no_answer (path extract)",
-    "mat-one-entry": "label wrong; verifier says no_answer (path extract)",
-    "mat-array": "label correct; verifier says no_answer (path extract)",
-    "mat-scalar-factor": "label correct; verifier says wrong (path symbolic)",
-    "cplx-polar": "label correct; verifier says wrong (path symbolic)",
-    "cplx-j": "label correct; verifier says wrong (path symbolic)",
-    "cplx-polar-sqrt2": "label correct; verifier says wrong (path symbolic)",
-    "sym-renamed-constants": "label correct; verifier says wrong (path symbolic)",
-    "sym-sqrt-1-over-n": "label correct; verifier says wrong (path symbolic)",
-    "fmt-left-right-frac": "label correct; verifier says no_answer (path extract)",
-    "fmt-display-math": "label correct; verifier says no_answer (path extract)",
-    "final-last-statement-over-boxes": "label correct; verifier says wrong (path numeric)",
-    "final-hallucinated-turn": "label correct; verifier says wrong (path numeric)",
-    "none-unclosed-box": "label no_answer; verifier says wrong (path symbolic)",
-    "none-placeholder-letter": "label no_answer; verifier says wrong (path symbolic)",
-}
+# dropped as a unit; int-x-in-closed, tup-set-for-tuple, pct-increase-prose, obox-*, mat-one-entry, mat-array --
+# a concluding sentence, a Final Answer sentence, bold, #### 42 (extract.py); mc-plain-vs-text,
+# fmt-left-right-frac, fmt-display-math -- a response that is one math span; final-last-statement-over-boxes
+# -- a Final Answer line after the boxes; final-hallucinated-turn -- text after <|im_start|> cut;
+# none-unclosed-box, none-placeholder-letter -- a marked answer cut off is no answer; cplx-polar,
+# cplx-polar-sqrt2 -- polar form expanded exactly (math._polar); cplx-j -- j against a complex reference;
+# mat-scalar-factor -- a number times a matrix of numbers multiplied out (normalize._scalar_times_matrix);
+# sci-unit -- the exponent of 10^8 \mathrm{~m/s} is no longer dropped with the unit; km/s converted;
+# sym-renamed-constants -- arbitrary constants renamed (math._renamed_constants); sym-sqrt-1-over-n --
+# roots equal for positive variables (math._positive_variables).)
+KNOWN_GAPS: dict[str, str] = {}
 
 
 # Flaky: the check of this case sometimes overruns the 5 s limit (timeout) and sometimes finishes

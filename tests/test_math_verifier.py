@@ -24,8 +24,40 @@ CASES = [
     ("\\boxed{\\begin{pmatrix} 1 & 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", "correct"),
     ("\\boxed{2^3}", "8", "correct"),
     ("\\boxed{1\x002}", "3", "wrong"),
+    # complex numbers in polar form: expanded exactly; a different angle or modulus stays wrong
+    ("\\boxed{e^{i\\pi}}", "-1", "correct"),
+    ("\\boxed{e^{i\\pi}}", "1", "wrong"),
+    ("\\boxed{e^{\\pi i/3}}", "\\frac{1}{2} + \\frac{\\sqrt{3}}{2}i", "correct"),
+    ("\\boxed{\\sqrt{2}e^{i 9\\pi/4}}", "1+i", "correct"),
+    ("\\boxed{\\sqrt{2}e^{i 3\\pi/4}}", "1+i", "wrong"),
+    ("\\boxed{e^{i\\theta}}", "1", "wrong"),
+    # a number times a matrix of numbers is multiplied out; a factor in variables is not
+    ("\\boxed{\\frac{1}{3}\\begin{pmatrix} 3 & 6 \\\\ 9 & 1 \\end{pmatrix}}",
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 1/3 \\end{pmatrix}", "correct"),
+    ("\\boxed{\\frac{1}{3}\\begin{pmatrix} 3 & 6 \\\\ 9 & 1 \\end{pmatrix}}",
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 1 \\end{pmatrix}", "wrong"),
+    ("\\boxed{x\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "wrong"),
+    # j for the imaginary unit only against a complex reference
+    ("\\boxed{-j}", "-i", "correct"),
+    ("\\boxed{2j}", "-2i", "wrong"),
+    ("\\boxed{2j}", "2", "wrong"),
+    # arbitrary constants renamed in a general solution; never a shared or a lone given constant
+    ("\\boxed{Ax+B}", "Dx+C", "correct"),
+    ("\\boxed{Ax^2+B}", "Cx+D", "wrong"),
+    ("\\boxed{A-B}", "B-A", "wrong"),
+    # roots of expressions in positive variables; a root on one side only is not rewritten
+    ("\\boxed{\\sqrt{x^2 y}}", "x\\sqrt{y}", "correct"),
+    ("\\boxed{\\sqrt{x^2}}", "x", "wrong"),
+    # scientific notation before a unit; ratios of known units are converted
+    ("so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$", "3 \\times 10^{8}", "correct"),
+    ("so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$", "3 \\times 10^{8}", "wrong"),
+    ("so $\\boxed{72 \\text{ km/h}}$", "20", "correct"),
+    ("so $\\boxed{2^8 \\text{ cm}}$", "2", "wrong"),
 ]
-HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"}}
+HINTS = {"so $\\boxed{2.4 \\text{ km}}$": {"unit": "m"}, "so $\\boxed{7.5 \\text{ mm}}$": {"unit": "cm"},
+         "so $\\boxed{3.0 \\times 10^5 \\text{ km/s}}$": {"unit": "m/s"},
+         "so $\\boxed{3.0 \\times 10^8 \\text{ km/s}}$": {"unit": "m/s"},
+         "so $\\boxed{72 \\text{ km/h}}$": {"unit": "m/s"}}
 
 
 def test_regressions():

@@ -13,11 +13,25 @@ Methods, in priority order:
    is taken. Exception to the order: a closed ``<answer>`` tag that comes *after* the last box wins
    (the box was in the ``<think>`` part).
 3. ``answer_line`` -- the last line of the form ``Answer: ...`` (the abel/DAPO template),
-   also ``**Answer:** 42``, ``Final Answer: The final answer is $42$. I hope it is correct.``
+   also ``**Answer:** 42``, ``✅ Final Answer: **42**``, ``Final Answer: The final answer is $42$. I
+   hope it is correct.``, and ``Final Answer:`` after a sentence end in the middle of a line. An
+   answer written as a sentence that states one value (``The largest $n$ is 34``) gives that value.
+   Exception to the order: a line saying "final answer" that comes after the last box and states a
+   value wins over the box (the boxes held intermediate results).
 4. ``the_answer_is`` -- the last "the answer is ..." / "the final answer is ..." up to the end of
    the sentence or line.
-5. ``last_number`` -- opt-in only (``last_number_fallback=True``): the last number in the text.
+5. ``gsm8k`` -- the last line ``#### <number>`` (markdown headings ``#### Step 2`` are not answers).
+6. ``final_sentence`` -- the last sentence when it concludes (``Therefore``/``Thus``/``So``...) or is
+   the whole response, states exactly one value right after "is"/"are"/"="/":"/"by", and does not
+   hedge (``if``, ``not``, ``check``, a question) or restate the task (``Compute: ...``, an
+   arithmetic expression not carried out).
+7. ``bare_math`` -- a response that is one math span (``$E$``, ``Answer \\[ 9 \\]``).
+8. ``last_number`` -- opt-in only (``last_number_fallback=True``): the last number in the text.
    Off by default: grading by the last number accepts responses that never answered.
+
+Text after a chat template's turn marker (``<|im_start|>``, ``<|im_end|>``, ``<|eot_id|>``...) is a
+hallucinated next turn and is cut off first. A marked answer that was cut off (``the final answer is
+$\\boxed{``, ``The answer is (``) is no answer.
 
 Each method examines at most ``_MAX_CANDIDATES`` failed candidates (malformed boxes, lines
 mentioning "answer"). All scanning is linear in the text length (``str.rfind`` and anchored regexes without nested
@@ -37,8 +51,8 @@ class Extraction:
     answer: str | None
     """The final answer text as written (inner content of the box, etc.), None if none."""
     method: str | None
-    """``boxed`` | ``fbox`` | ``answer_tag`` | ``answer_line`` | ``the_answer_is`` |
-    ``last_number`` | None."""
+    """``boxed`` | ``fbox`` | ``answer_tag`` | ``answer_line`` | ``the_answer_is`` | ``gsm8k`` |
+    ``final_sentence`` | ``bare_math`` | ``last_number`` | None."""
 
 
 _NONE = Extraction(None, None)
@@ -213,13 +227,27 @@ def _answer_tag(text: str, after: int) -> Extraction | None:
 
 
 _ANSWER_LINE = re.compile(
-    r"[ \t>#*_]*(?:final[ \t]+)?answer[ \t]*(?:\*\*|__)?[ \t]*[:：][ \t]*(?:\*\*|__)?[ \t]*",
+    r"(?:[ \t>#*_-]|[^\x00-\x7f\w])*(?:final[ \t]+)?answer[ \t]*(?:\*\*|__)?[ \t]*[:：][ \t]*(?:\*\*|__)?[ \t]*",
     re.IGNORECASE)
 _HOPE = re.compile(r"\s*I hope it is correct\.?\s*$", re.IGNORECASE)
 _FINAL_IS = re.compile(r"(?:the[ \t]+)?(?:final[ \t]+)?answer[ \t]+is[ \t]*:?[ \t]*", re.IGNORECASE)
 
 
-def _answer_line(text: str) -> Extraction | None:
+#: "Final Answer:" in the middle of a line, after the end of a sentence (Minerva's format when the
+#: solution and its last line were joined): "... = 120$. Final Answer: The volume is 120."
+_MID_FINAL = re.compile(r"(?<=[.!?$)\]])[ \t]+(?:\*\*|__)?final[ \t]+answer[ \t]*(?:\*\*|__)?[ \t]*[:：][ \t]*"
+                        r"(?:\*\*|__)?[ \t]*", re.IGNORECASE)
+
+
+def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
+    last = None
+    for last in pattern.finditer(text, start, end):  # noqa: B007 (the loop keeps the last match)
+        pass
+    return last
+
+
+def _answer_line_at(text: str) -> tuple[Extraction, int, bool] | None:
+    """The last answer line, the position where its marker starts, and whether it says "final"."""
     lower = text.lower()
     end = len(text)
     for _ in range(_MAX_CANDIDATES):
@@ -230,25 +258,38 @@ def _answer_line(text: str) -> Extraction | None:
         line_end = text.find("\n", k)
         if line_end < 0:
             line_end = len(text)
-        line = text[start:line_end]
-        m = _ANSWER_LINE.match(line)
+        m = _ANSWER_LINE.match(text, start, line_end)
+        at = start
+        if m is None:
+            m = _last_match(_MID_FINAL, text, start, line_end)
+            at = m.start() if m is not None else start
         if m:
-            content = line[m.end():]
+            content = text[m.end():line_end]
             if not content.strip():
                 # "Answer:" alone: the answer is on the next non-empty line
                 nxt = text[line_end:].lstrip("\n")
                 content = nxt.split("\n", 1)[0] if nxt else ""
-            content = _HOPE.sub("", content)
+            hope = content.lower().find("i hope it is correct")
+            if hope >= 0:
+                content = content[:hope]
             m2 = _FINAL_IS.match(content.strip())
             if m2:
-                content = content.strip()[m2.end():]
+                content = _cut_sentence(content.strip()[m2.end():])
             content = _strip_math(_strip_markdown(content))
             if content:
-                return Extraction(content, "answer_line")
+                if _cut_off(content):
+                    return _NONE, at, True
+                final = "final" in lower[at:m.end()] or (m2 is not None and "final" in m2.group(0).lower())
+                return Extraction(_one_value(content), "answer_line"), at, final
         if start == 0:
             return None
         end = start - 1
     return None
+
+
+def _answer_line(text: str) -> Extraction | None:
+    found = _answer_line_at(text)
+    return None if found is None else found[0]
 
 
 def _the_answer_is(text: str) -> Extraction | None:
@@ -269,7 +310,9 @@ def _the_answer_is(text: str) -> Extraction | None:
         content = _cut_sentence(line)
         content = _strip_math(_strip_markdown(content))
         if content:
-            return Extraction(content, "the_answer_is")
+            if _cut_off(content):
+                return _NONE
+            return Extraction(_one_value(content), "the_answer_is")
         end = k
     return None
 
@@ -286,6 +329,195 @@ def _cut_sentence(s: str) -> str:
             return s[:i]
         i += 1
     return s
+
+
+def _cut_off(content: str) -> bool:
+    """A marked answer that was cut off: an unclosed box (``the final answer is $\\boxed{``) or
+    nothing but punctuation (``The answer is (``)."""
+    if "\\boxed" in content or "\\fbox" in content:
+        return True
+    return not any(ch.isalnum() or ch in "∞∅" for ch in content)
+
+
+#: a number written in prose: 12, -3, 2/3, 1,234.5, 100%
+_PROSE_NUMBER = r"(?<![\w.,/\\^_])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?%?(?![\w/^_]|[.,]\d)"
+#: a math span, or a number outside one
+_VALUE = re.compile(r"\$\$(?P<d>[^$]*)\$\$|\$(?P<s>[^$]*)\$|\\\((?P<p>.*?)\\\)|\\\[(?P<b>.*?)\\\]|"
+                    r"(?P<n>" + _PROSE_NUMBER + r")")
+_SENTENCE_START = re.compile(r"[A-Za-z]{2,}\b")
+
+
+def _values(sentence: str) -> list[str]:
+    """The values a sentence states: its math spans that contain a digit, and its numbers outside
+    math (``The volume of $ABCDEFGH$ is 120`` states one value, 120)."""
+    out = []
+    for m in _VALUE.finditer(sentence):
+        v = m.group("n")
+        if v is None:
+            v = next(g for g in m.group("d", "s", "p", "b") if g is not None).strip()
+            if not any(ch.isdigit() for ch in v):
+                continue
+        out.append(v)
+        if len(out) > 1:
+            break
+    return out
+
+
+def _is_prose(content: str) -> bool:
+    """Starts with a word and has three words or more (``The largest $n$ is 34``)."""
+    return _SENTENCE_START.match(content) is not None and content.count(" ") >= 2
+
+
+def _plain_math(content: str) -> bool:
+    """Mathematics and nothing else: a digit or a LaTeX command, no word of three letters or more
+    (``10,455``, ``\\frac{5}{3}``; not ``5 apples``, ``five``, ``See the box above``)."""
+    bare = re.sub(r"\\[a-zA-Z]+", " ", content)
+    return (any(ch.isdigit() for ch in content) or "\\" in content) and re.search(r"[A-Za-z]{3,}", bare) is None
+
+
+def _one_value(content: str) -> str:
+    """An answer written as a sentence (``The largest $n$ is 34``) stands for the one value it
+    states; with none or several, the sentence is returned as it is."""
+    if not _is_prose(content):
+        return content
+    vals = _values(content)
+    return vals[0] if len(vals) == 1 else content
+
+
+# --------------------------------------------------------------------------------------------
+# answers outside any marker: GSM8K's "#### 42", a concluding sentence, a bare math span
+
+#: GSM8K's answer line: "#### 42" at the start of a line, holding a number and nothing else
+_GSM8K = re.compile(r"[ \t]*####[ \t]*(\$?[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?)[ \t]*\.?[ \t]*")
+
+
+def _gsm8k(text: str) -> Extraction | None:
+    """The last line ``#### <number>`` (GSM8K's format; text may follow on later lines). A
+    markdown heading (``#### Step 2: the total``) is not an answer."""
+    end = len(text)
+    for _ in range(_MAX_CANDIDATES):
+        k = text.rfind("####", 0, end)
+        if k < 0:
+            return None
+        start = text.rfind("\n", 0, k) + 1
+        line_end = text.find("\n", k)
+        if line_end < 0:
+            line_end = len(text)
+        m = _GSM8K.fullmatch(text, start, line_end)
+        if m is not None:
+            return Extraction(m.group(1).lstrip("$"), "gsm8k")
+        if start == 0:
+            return None
+        end = start - 1
+    return None
+
+
+_CONCLUSION = re.compile(
+    r"(?:therefore|thus|hence|so|consequently|in conclusion|in total|altogether|finally|in summary)\b",
+    re.IGNORECASE)
+_CONCLUSION_RUN_ON = re.compile(r"(?<= )(?:Therefore|Thus|Hence|Consequently)\b")
+#: a sentence that states a value only hypothetically, negates it, or is still checking
+_HEDGE = re.compile(r"\b(?:not|no|cannot|can't|isn't|aren't|never|if|suppose|assume|assuming|would|could|"
+                    r"might|maybe|perhaps|check|verify|let|try|wait|or|instead|incorrect|wrong)\b|n't\b|\?",
+                    re.IGNORECASE)
+#: a task restated, not answered: "Compute: $55\times1212-15\times1212$."
+_TASK = re.compile(r"(?:compute|calculate|evaluate|find|solve|simplify|determine|show|prove|express|write|"
+                   r"consider|given)\b", re.IGNORECASE)
+#: the value must be what the sentence is about: right after a verb of being, "=", ":" or "by"
+_STATED = re.compile(r"(?:\b(?:is|are|was|were|be|equals|equal to|by|gives|get|obtain)|=|:)[ \t]*$",
+                     re.IGNORECASE)
+_MAX_SENTENCE = 400
+#: arithmetic on numbers, not carried out (the task restated): ``55\times1212-15\times1212``
+_UNEVALUATED = re.compile(r"\s*-?\d[\d.,]*\s*(?:(?:\\times|\\cdot|\\div|[*+×÷-])\s*-?\d[\d.,]*\s*)+")
+
+
+def _last_sentence(text: str) -> tuple[str, bool] | None:
+    """The response's last sentence (``I hope it is correct.`` dropped) and whether it is the whole
+    response; None if it is longer than ``_MAX_SENTENCE``."""
+    body = _HOPE.sub("", text.rstrip())
+    if len(body) > 20 * _MAX_SENTENCE:
+        body = body[-20 * _MAX_SENTENCE:]
+        whole_possible = False
+    else:
+        whole_possible = True
+    line_start = body.rfind("\n") + 1
+    line = body[line_start:].rstrip()
+    # sentence ends outside math: ". " / "! " / "? " (a decimal point has no space after it)
+    start, in_math, i = 0, False, 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "$":
+            in_math = not in_math
+        elif ch in ".!?" and not in_math and i + 1 < len(line) and line[i + 1] in " \t":
+            start = i + 1
+        i += 1
+    sentence = line[start:].strip()
+    if len(sentence) > _MAX_SENTENCE:
+        return None
+    whole = whole_possible and line_start == 0 and start == 0
+    return sentence, whole
+
+
+def _final_sentence(text: str) -> Extraction | None:
+    """The value a concluding last sentence states: ``Therefore, the probability ... is 2/3.``,
+    ``Thus, there are 12 sequences ...``, or a one-sentence response ``The matrix is $...$``.
+    Only when the sentence states exactly one value, right after "is"/"are"/"="/":"/"by", and does
+    not hedge (if, not, check, ?...): a number in the middle of prose is not an answer."""
+    found = _last_sentence(text)
+    if found is None:
+        return None
+    sentence, whole = found
+    if not sentence or sentence.endswith("?") or _HEDGE.search(sentence) or _TASK.match(sentence):
+        return None
+    if not _CONCLUSION.match(sentence):
+        # a conclusion run on after a formula without a full stop: "P(A) = 2/3 Therefore, ..."
+        c = _last_match(_CONCLUSION_RUN_ON, sentence, 0, len(sentence))
+        if c is not None:
+            sentence = sentence[c.start():]
+        elif not whole:
+            return None
+    vals = []
+    for m in _VALUE.finditer(sentence):
+        v = m.group("n")
+        if v is None:
+            v = next(g for g in m.group("d", "s", "p", "b") if g is not None).strip()
+            if not any(ch.isdigit() for ch in v):
+                continue
+        vals.append((v, m.start()))
+        if len(vals) > 1:
+            return None
+    if len(vals) != 1:
+        return None
+    value, at = vals[0]
+    if not _STATED.search(sentence, 0, at):
+        return None
+    value = _strip_math(value)
+    if not value or _UNEVALUATED.fullmatch(value):
+        return None
+    return Extraction(value, "final_sentence")
+
+
+#: a response that is one math span, optionally after "Answer": ``$E$``, ``Answer \[ 9 \]``
+_BARE_MATH = re.compile(r"\s*(?:(?:final[ \t]+)?answer[ \t]*[:：]?[ \t]*)?"
+                        r"(?:\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\])\s*\.?\s*",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def _bare_math(text: str) -> Extraction | None:
+    if len(text) > 2000:
+        return None
+    m = _BARE_MATH.fullmatch(text)
+    if m is None:
+        return None
+    value = next(g for g in m.groups() if g is not None).strip()
+    if "\\(" in value or "\\[" in value or "\\boxed" in value or _UNEVALUATED.fullmatch(value):
+        return None
+    return Extraction(value, "bare_math") if value else None
+
+
+#: the end of the response: a chat template's turn marker (text after it is a hallucinated turn)
+_TURN_END = re.compile(r"<\|(?:im_start|im_end|endoftext|end_of_text|eot_id|start_header_id|eom_id)\|>"
+                       r"|<｜(?:User|Assistant|end▁of▁sentence)｜>")
 
 
 def _last_number(text: str) -> Extraction | None:
@@ -334,6 +566,9 @@ def extract_answer(text: str, *, last_number_fallback: bool = False) -> Extracti
     """The final answer of a response and how it was found; ``Extraction(None, None)`` if none."""
     if not text:
         return _NONE
+    turn = _TURN_END.search(text)
+    if turn is not None and text[:turn.start()].strip():
+        text = text[:turn.start()]
     box = _boxes(text)
     # a closed <answer> tag after the last box wins over the box (R1-zero: box inside <think>)
     tag_pos = text.rfind("<answer>")
@@ -343,8 +578,14 @@ def extract_answer(text: str, *, last_number_fallback: bool = False) -> Extracti
             tag = _answer_tag(text, last_box)
             if tag is not None:
                 return tag
+        # boxes of intermediate results, then "Final Answer: The final answer is $10,455$."
+        line = _answer_line_at(text) if "answer" in text[last_box:].lower() else None
+        if line is not None and line[1] > last_box and line[2] and line[0].answer \
+                and _plain_math(line[0].answer):
+            return line[0]
         return box
-    for finder in (lambda t: _answer_tag(t, 0), _answer_line, _the_answer_is):
+    for finder in (lambda t: _answer_tag(t, 0), _answer_line, _the_answer_is, _gsm8k, _final_sentence,
+                   _bare_math):
         found = finder(text)
         if found is not None:
             return found

@@ -13,9 +13,15 @@ For each sample::
                           variables: rigorous interval evaluation proves "different" (or exact
                           "equal") without SymPy (path "numeric", verify/numeval.py)
                        ─► a constant against variables, a word or a tuple/set ─► wrong (path "type")
+                       ─► complex numbers in polar form (e^{i\\pi/3}, \\sqrt{2}e^{i\\pi/4}): expanded
+                          exactly with SymPy's I; a different angle or modulus is wrong
+                          (2j is 2i when the reference is complex)
                        ─► multi-answer: match items as multisets (path "multiset")
                        ─► math-verify (SymPy) ─► then a 50-digit numeric re-check of "equal"
-                          numbers, so rounding never makes 0.0000671 = 0.0000672 (path "symbolic")
+                          numbers, so rounding never makes 0.0000671 = 0.0000672 (path "symbolic");
+                          "different" is retried with the arbitrary constants of a general solution
+                          renamed (A + B/x for C + D/x) and with positive variables for roots
+                          (\\sqrt{1/n} = 1/\\sqrt{n})
     overrun ──► timeout (the worker is killed and replaced); crash/memory ──► error
 
 Timeouts and errors are recorded as such, never as "wrong". At n = 1024 most samples of a problem
@@ -151,6 +157,70 @@ def _symbolic(na: str, nr: str) -> tuple[str, str, str | None]:
     return "correct", "symbolic", None
 
 
+#: a capital letter, optionally with a digit subscript: an arbitrary constant in a general solution
+_CONSTANT = re.compile(r"(?<![\\A-Za-z])([A-Z](?:_\{?\d\}?)?)(?![A-Z])")
+_ARBITRARY = re.compile(r"[ABCDK](?:_\{?\d\}?)?")
+_LOWER_VARIABLE = re.compile(r"(?<![\\a-z])[a-z](?![a-z])")
+
+
+def _renamed_constants(na: str, nr: str) -> tuple[str, str, str | None] | None:
+    """A general solution whose arbitrary constants have other names (``A + B/x - x`` for
+    ``C + D/x - x``): correct when some renaming makes it equal. Only when each side has 1-3
+    constants (A, B, C, D, K, C_1, ...) the other side does not use, both are expressions in the
+    same lowercase variable (``2A`` against ``2B`` stays wrong: A and B may be given quantities),
+    and no ``\\text``; a shared constant is never renamed (``A - B`` against ``B - A`` stays wrong)."""
+    import itertools
+    if "\\text" in na or "\\text" in nr:
+        return None
+    ta, tr = set(_CONSTANT.findall(na)), set(_CONSTANT.findall(nr))
+    ea, er = sorted(ta - tr), sorted(tr - ta)
+    if not 1 <= len(ea) == len(er) <= 3 or not all(_ARBITRARY.fullmatch(c) for c in ea + er):
+        return None
+    shared_lower = set(_LOWER_VARIABLE.findall(na)) & set(_LOWER_VARIABLE.findall(nr))
+    if not shared_lower:
+        return None
+    # math-verify reads symbols case-insensitively: a target name must not be a variable of the answer
+    if any(c[0].lower() in set(_LOWER_VARIABLE.findall(na)) for c in er):
+        return None
+    def rename(mapping: dict[str, str]) -> str:
+        return _CONSTANT.sub(lambda m: mapping.get(m.group(1), m.group(1)), na)
+
+    for perm in itertools.permutations(er):
+        mapping: dict[str, str] = dict(zip(ea, perm))
+        renamed = rename(mapping)
+        if _symbolic(renamed, nr)[0] == "correct":
+            how = ", ".join(f"{a}→{b}" for a, b in mapping.items())
+            return "correct", "symbolic", f"equal after renaming the arbitrary constants ({how})"
+    return None
+
+
+def _positive_variables(na: str, nr: str) -> tuple[str, str, str | None] | None:
+    """Roots of expressions in variables (``\\sqrt{1/n}`` against ``\\frac{1}{\\sqrt{n}}``) are equal
+    when the variables are positive, as a problem's n, x > 0 usually are. Only when both sides have
+    a non-integer power (a root on one side only, ``\\sqrt{x^2}`` against ``x``, stays wrong), no
+    absolute value, and the difference simplifies to exactly 0 with every variable positive."""
+    import sympy
+    if "|" in na + nr or "\\vert" in na + nr:
+        return None
+    a, b = _parse_cached(na), _parse_cached(nr)
+    if not a or not b or not isinstance(a[0], sympy.Expr) or not isinstance(b[0], sympy.Expr):
+        return None
+    x, y = a[0], b[0]
+    if not x.free_symbols or not y.free_symbols:
+        return None
+
+    def has_root(e) -> bool:
+        return any(p.exp.is_integer is False or (p.exp.is_Rational and not p.exp.is_Integer)
+                   for p in e.atoms(sympy.Pow))
+    if not has_root(x) or not has_root(y):
+        return None
+    pos = {v: sympy.Symbol(v.name, positive=True) for v in x.free_symbols | y.free_symbols
+           if isinstance(v, sympy.Symbol)}
+    if sympy.simplify(x.subs(pos) - y.subs(pos)) == 0:
+        return "correct", "symbolic", "equal when the variables are positive"
+    return None
+
+
 def _is_plain_number(x: Any) -> bool:
     try:
         import sympy
@@ -266,6 +336,50 @@ def _not_mathematics(answer: str, na: str) -> str | None:
 
 
 _TEXT_ONLY = re.compile(r"\\text\{[A-Za-z][A-Za-z ]*\}")
+#: engineering notation: j for the imaginary unit (2j, 3+4j, -j)
+_J_UNIT = re.compile(r"(?<![\\A-Za-z])j(?![A-Za-z])")
+#: a complex number in polar (exponential) form: e^{i\pi/3}, \sqrt{2}e^{\pi i/4}, e^{i 2\pi/3}
+_POLAR = re.compile(r"(?<![\\A-Za-z])e\^\{[^{}]*(?<![A-Za-z])i(?![A-Za-z])")
+
+
+def _is_complex(v) -> bool:
+    """A value from numeval.evaluate with a nonzero imaginary part."""
+    return v is not None and not v[1].has_zero()
+
+
+def _engineering_j(na: str, nr: str) -> str:
+    """``2j`` is ``2i`` when the reference is a complex number written with i and the answer has no
+    other letter (a j among other variables, or against a real reference, stays a variable)."""
+    from boundary.verify.numeval import evaluate
+    if "j" not in na or "i" in na or not _is_complex(evaluate(nr)):
+        return na
+    with_i = _J_UNIT.sub("i", na)
+    return with_i if evaluate(with_i) is not None else na
+
+
+def _polar(na: str, nr: str) -> tuple[str, str, str | None] | None:
+    """A complex constant in exponential form against another complex constant (either side): both
+    parsed by math-verify with i as the imaginary unit, the difference expanded into real and
+    imaginary parts: exactly zero is correct, a difference of more than 1e-12 (relative, 50 digits)
+    is wrong, anything else (free variables, undecided) goes on to the symbolic path."""
+    import sympy
+    if _too_complex(na) or _too_complex(nr):
+        return None
+    a, b = _parse_cached(na), _parse_cached(nr)
+    if not a or not b or not isinstance(a[0], sympy.Expr) or not isinstance(b[0], sympy.Expr):
+        return None
+    # math-verify's i is a Symbol named "i" (with assumptions of its own), not sympy.I
+    x, y = ({v: sympy.I for v in e.free_symbols if getattr(v, "name", None) == "i"} for e in (a[0], b[0]))
+    x, y = a[0].subs(x), b[0].subs(y)
+    if x.free_symbols or y.free_symbols:
+        return None
+    d = sympy.expand_complex(x - y)
+    if sympy.simplify(d) == 0:
+        return "correct", "symbolic", "complex numbers equal (polar form expanded)"
+    xv, yv, dv = (complex(z.evalf(50)) for z in (x, y, d))
+    if abs(dv) > 1e-12 * max(abs(xv), abs(yv), 1e-300):
+        return "wrong", "numeric", "complex numbers differ (polar form expanded, 50 digits)"
+    return None
 
 
 def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None]:
@@ -276,6 +390,9 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         return "no_answer", "normalize", "answer is empty after normalization"
     if na == nr:
         return "correct", "string", None
+    na = _engineering_j(na, nr)
+    if na == nr:
+        return "correct", "string", "j read as the imaginary unit"
     ta, tr = _CLOCK.fullmatch(na), _CLOCK.fullmatch(nr)
     if ta and tr:
         same = bool(_clock_readings(ta) & _clock_readings(tr))
@@ -321,7 +438,14 @@ def _grade_one(answer: str, reference: str, hints: Mapping) -> tuple[str, str, s
         why = _not_mathematics(answer, na)
         if why is not None:
             return "wrong", "type", f"not a mathematical answer ({why}) against a constant"
-    return _symbolic(na, nr)
+    if (_POLAR.search(na) or _POLAR.search(nr)) and (_is_complex(va) or _is_complex(vr) or not (ca and cr)):
+        polar = _polar(na, nr)
+        if polar is not None:
+            return polar
+    verdict = _symbolic(na, nr)
+    if verdict == ("wrong", "symbolic", None):
+        return _renamed_constants(na, nr) or _positive_variables(na, nr) or verdict
+    return verdict
 
 
 def _grade_multiset(answer: str, reference: str, hints: Mapping) -> tuple[str, str, str | None] | None:

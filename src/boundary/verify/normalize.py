@@ -36,6 +36,8 @@ and well-formed LaTeX for math-verify.
   ``12:00 noon`` → ``\\text{4:30pm}``/``\\text{4:00pm}``/``\\text{12:00pm}`` (recognised before units
   are dropped; math.py compares them as clock readings, ``16:30`` = ``4:30pm``);
 - mixed numbers with a slash ``2 1/2`` (proper fraction after one space) → ``\\frac{5}{2}``;
+- a number times a matrix of numbers (``\\frac{1}{49}\\begin{pmatrix}16\\\\48\\end{pmatrix}``) →
+  the matrix of the products; a one-column ``pmatrix``/``bmatrix`` → the tuple ``(a,b,c)``;
 - separators ``1,00,000`` (Indian), ``1'000'000``, ``1\\_000``, ``1.234.567`` (2+ dot groups) → digits;
 - multiple choice: ``(B)``, ``\\text{(B)}``, ``(B) 42`` → ``B`` always; ``B``, ``B) 42``,
   ``B. 42``, option text → ``B`` when ``hints["choices"]`` (or ``hints["multiple_choice"]``) is set.
@@ -269,7 +271,8 @@ def _percent_degrees_dollars(s: str) -> str:
 
 
 _UNIT_TAIL = re.compile(
-    r"(?:\s*(?:\\(?:" + "|".join(_TEXT_CMDS) + r")\s*\{[^{}]*\}|\^\s*\{?-?\d\}?|/|\\cdot"
+    # an exponent only after a unit (\text{cm}^2): in 3 \times 10^8 \text{ m/s} it belongs to the number
+    r"(?:\s*(?:\\(?:" + "|".join(_TEXT_CMDS) + r")\s*\{[^{}]*\}(?:\s*\^\s*\{?-?\d\}?)?|/|\\cdot"
     r"|\\,|~))+\s*\.?\s*$")
 _UNIT_CONTENT = re.compile(r"[\sA-Za-z~/.\-^0-9\\μΩ]*[A-Za-zμΩ][\sA-Za-z~/.\-^0-9\\μΩ]*")
 _NOT_UNITS = {"and", "or", "where", "if", "for", "when", "otherwise", "is", "then"}
@@ -454,9 +457,36 @@ def _ellipsis_decimal(s: str) -> str:
 _COLUMN = re.compile(r"\\begin\{([pb])matrix\}((?:(?!\\end|&).)*)\\end\{\1matrix\}")
 
 
+def _scalar_times_matrix(s: str) -> str:
+    """A number times a matrix of numbers, ``\\frac{1}{49}\\begin{pmatrix}16\\\\48\\end{pmatrix}``,
+    as the matrix of the products (exact fractions); anything else unchanged."""
+    s = s.strip()
+    i = s.find("\\begin{pmatrix}")
+    if i <= 0 or not s.endswith("\\end{pmatrix}") or s.count("\\begin{") != 1:
+        return s
+    prefix = re.sub(r"(?:\\cdot|\\times)\s*$", "", s[:i].strip()).strip()
+    if prefix.startswith("{") and prefix.endswith("}"):
+        prefix = prefix[1:-1].strip()
+    factor = _number_value(prefix)
+    if factor is None:
+        return s
+    body = s[i + len("\\begin{pmatrix}"):-len("\\end{pmatrix}")]
+    rows = []
+    for row in body.split("\\\\"):
+        cells = []
+        for cell in row.split("&"):
+            v = _number_value(cell.strip())
+            if v is None:
+                return s
+            cells.append(canonical_number(factor * v))
+        rows.append("&".join(cells))
+    return "\\begin{pmatrix}" + "\\\\".join(rows) + "\\end{pmatrix}"
+
+
 def _column_vector(s: str) -> str:
     """A one-column ``pmatrix``/``bmatrix`` (a vector, no ``&``) as the tuple ``(a,b,c)``:
-    MATH writes vectors both ways."""
+    MATH writes vectors both ways. A number times a matrix of numbers is multiplied out first."""
+    s = _scalar_times_matrix(s)
     m = _COLUMN.fullmatch(s.strip())
     if not m:
         return s
