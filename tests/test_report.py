@@ -58,7 +58,7 @@ def two(tmp_path_factory):
 @pytest.fixture(scope="module")
 def three(tmp_path_factory):
     a = _analysis(["Qwen/Qwen2.5-7B", "rl<script>", "distill & co"])
-    return a, write_report(a, tmp_path_factory.mktemp("three"))
+    return a, write_report(a, tmp_path_factory.mktemp("three"), pdf=True)
 
 
 def _expected_stems(a) -> set[str]:
@@ -75,7 +75,7 @@ def _expected_stems(a) -> set[str]:
 
 
 @pytest.mark.parametrize("which", ["two", "three"])
-def test_every_figure_exists_as_png_svg_and_pdf(which, request):
+def test_every_figure_exists_as_png_svg_and_pdf_on_request(which, request):
     a, paths = request.getfixturevalue(which)
     assert isinstance(paths, ReportPaths)
     stems = _expected_stems(a)
@@ -88,7 +88,8 @@ def test_every_figure_exists_as_png_svg_and_pdf(which, request):
         text = svg.read_text(encoding="utf-8")
         assert "<svg" in text and len(text) > 5000
     assert {p.stem for p in paths.figures} == stems
-    assert sorted(p.suffix for p in paths.figures) == sorted([".pdf", ".png", ".svg"] * len(stems))
+    suffixes = [".pdf", ".png", ".svg"] if which == "three" else [".png", ".svg"]     # "three": pdf=True
+    assert sorted(p.suffix for p in paths.figures) == sorted(suffixes * len(stems))
     on_disk = {p.name for p in paths.figures_dir.iterdir()}
     assert on_disk == {p.name for p in paths.figures}
 

@@ -47,7 +47,7 @@ class ReportPaths:
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, workers: int | None = None,
-                 pair_figures: bool | None = None) -> ReportPaths:
+                 pair_figures: bool | None = None, pdf: bool = False) -> ReportPaths:
     """Write figures, tables, ``summary.json`` and ``index.html`` of ``analysis`` into ``out_dir``.
 
     ``browser``: write the sample browser ``samples.html`` and the answer-validity section
@@ -55,13 +55,17 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
     figures (None: two for a report of 12 figures or more, see ``figures.start_figures``); the
     tables, the sample browser and the perplexity section are written meanwhile. ``pair_figures``:
     one diff and one coverage figure per comparison (True), one overview of each (False), or None:
-    per comparison up to four models, overviews (small multiples) above.
+    per comparison up to four models, overviews (small multiples) above. ``pdf``: every figure also as
+    a vector PDF with its fonts embedded, for a paper (off by default: the page shows PNG/SVG, and the
+    PDFs cost about a quarter of the drawing; ``boundary report --pdf``, or one figure with
+    ``write_figure(..., out="fig.pdf")``).
     """
     root = Path(out_dir)
     figures_dir, tables_dir = root / "figures", root / "tables"
     for d in (root, figures_dir, tables_dir):
         d.mkdir(parents=True, exist_ok=True)
-    pending = start_figures(analysis, figures_dir, workers=workers, pair_figures=pair_figures)
+    formats = ("png", "svg", "pdf") if pdf else ("png", "svg")
+    pending = start_figures(analysis, figures_dir, workers=workers, pair_figures=pair_figures, formats=formats)
     tables = build_tables(analysis)
     table_paths = write_tables(analysis, tables_dir, tables)
     summary = root / "summary.json"
