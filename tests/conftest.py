@@ -13,6 +13,11 @@ os.environ.setdefault("MALLOC_TOP_PAD_", "1000000000")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# tests/data holds inputs, some of them Python files (EvalPlus samples `<task>/<i>.py`, fixture
+# writers): never modules to collect (--doctest-modules would import them, and the same basename in
+# two folders is an import-file mismatch).
+collect_ignore_glob = ["data/*"]
+
 pytest_plugins = [p for p in ("tests.helpers.engines", "tests.helpers.server")
                   if os.path.exists(os.path.join(os.path.dirname(__file__), "helpers", p.split(".")[-1] + ".py"))]
 
