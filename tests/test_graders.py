@@ -240,6 +240,9 @@ def test_compare_cli_prints_the_flips_and_writes_the_tables(tmp_path):
 
 def test_regrade_cli_then_compare(tmp_path):
     run = imported(tmp_path)
+    res = cli("verify", run.path, "--workers", "1")           # nothing to verify: says how to re-grade
+    assert res.returncode == 0, res.stderr
+    assert "verified 0 samples" in res.stdout and "--regrade" in res.stdout and "lm-eval:" in res.stdout
     res = cli("verify", run.path, "--regrade", "--workers", "1")
     assert res.returncode == 0, res.stderr
     assert "re-graded 8 samples as source 'boundary'" in res.stdout

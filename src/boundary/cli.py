@@ -399,6 +399,15 @@ def verify(
     st = ", ".join(f"{k} {v:,}" for k, v in sorted(s.statuses.items())) or "nothing new"
     out.print(f"verified {s.verified:,} samples ({s.skipped:,} already done; {s.distinct_checks:,} distinct "
               f"checks): {st}")
+    if s.verified == 0 and len(r.verdict_sources()) == 1:
+        import pyarrow.compute as pc
+        t = r.read("verdicts", ["verifier"], filter=pc.field("path") == "imported")
+        imported = sorted({str(v) for v in t["verifier"].to_pylist()})
+    else:
+        imported = []
+    if imported:
+        out.print(f"every sample has its imported verdict ({', '.join(imported)}); grade the texts with boundary's "
+                  f"verifiers beside it: boundary verify {r.path} --regrade, then --compare")
 
 
 def _compare_sources(r, sources: list[str], given: list[str]) -> None:
