@@ -38,7 +38,6 @@ def test_render_draws_each_digit_in_its_own_patch_and_nothing_else():
     assert rows.min() >= 28 and rows.max() < 42                  # the middle row of 14-px patches only
     for i in range(5):
         assert ink[28:42, i * 14:(i + 1) * 14].any(), f"digit {i} not drawn"
-    assert not ink[:, 70 - 0:].any()
     assert (V.render(P.numbers) == img).all()                    # deterministic
     glyphs = {d: V.render((d,))[28:42, 0:14].tobytes() for d in range(1, 10)}
     assert len(set(glyphs.values())) == 9                        # every digit looks different

