@@ -54,7 +54,7 @@ def test_prompt_and_pixels_are_what_the_saved_processor_makes():
     from transformers import AutoProcessor
     import io
     proc = AutoProcessor.from_pretrained(SHIPPED / "base")
-    assert proc.image_processor.image_mean == [1.0, 1.0, 1.0] and proc.image_processor.image_std == [1.0, 1.0, 1.0]
+    assert list(proc.image_processor.image_mean) == list(proc.image_processor.image_std) == [1.0, 1.0, 1.0]
     im = Image.open(io.BytesIO(V.render_png(P.numbers)))
     enc = proc(text=["<image>\n>26:"], images=[im], return_tensors="pt")
     assert enc["input_ids"][0].tolist() == V.prompt_ids(P)
@@ -77,9 +77,9 @@ def test_shipped_benchmark_loads_with_its_images_and_verifies_with_the_countdown
     with Image.open(img["source"]) as im:                        # the shipped image is the renderer's
         assert (V.render(cd.numbers) == __import__("numpy").asarray(im.convert("RGB"))).all()
     answer = task.solutions(cd)[0]
-    v = CountdownVerifier().verify(VerifyItem(p, answer, "stop"))
+    v = CountdownVerifier().verify(VerifyItem(answer, p, "stop"))
     assert v.status == "correct"
-    assert CountdownVerifier().verify(VerifyItem(p, "1+2", "stop")).status == "wrong"
+    assert CountdownVerifier().verify(VerifyItem("1+2", p, "stop")).status == "wrong"
 
 
 def test_missing_visual_file_is_a_clear_error(tmp_path):
@@ -241,7 +241,8 @@ def test_visual_demo_end_to_end_small(tmp_path):
     r = subprocess.run([sys.executable, "-m", "boundary.cli", "demo", "--visual", "--run", str(run), "--n", "16",
                         "--limit", "6"], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert (run / "report" / "index.html").is_file()
+    page = (run / "report" / "index.html").read_text()
+    assert 'id="perception"' in page and "uses exactly the image" in page     # the plugin's report section
     assert "RL (grpo-step150) pass@1" in r.stdout and "Perception" in r.stdout
     summary = json.loads((run / "report" / "summary.json").read_text())
     bench, = summary["benchmarks"]

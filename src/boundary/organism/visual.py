@@ -390,7 +390,7 @@ def train_rl(model, cfg: VisualRLConfig, exclude: set[str], progress: Callable[[
     from boundary.organism.rl import advantages
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    eos = eos_id()
+    eos, img = eos_id(), image_token_id()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0, betas=(0.9, 0.99))
     history: list[dict] = []
     start = 0
@@ -406,11 +406,15 @@ def train_rl(model, cfg: VisualRLConfig, exclude: set[str], progress: Callable[[
         problems = _rl_problems(rng, cfg.prompts, cfg.size, exclude)
         seeds = [cfg.seed * 1_000_003 + step * 100_000 + i for i in range(cfg.prompts * cfg.group)]
         out = sample(model, problems, cfg.group, seeds=seeds, max_new_tokens=cfg.max_new_tokens)
-        rewards = [1.0 if s.finished and task.check(decode(s.tokens), problems[i // cfg.group]).correct else 0.0
-                   for i, s in enumerate(out)]
+        # a sample that emits the image token is cut there and rewarded 0 (fed back, the token would
+        # ask the model for image features it does not have)
+        answers = [(list(s.tokens)[:s.tokens.index(img)], False) if img in s.tokens
+                   else (list(s.tokens), s.finished) for s in out]
+        rewards = [1.0 if fin and task.check(decode(toks), problems[i // cfg.group]).correct else 0.0
+                   for i, (toks, fin) in enumerate(answers)]
         rew = torch.tensor(rewards)
         adv = advantages(cfg.algorithm, rew, len(problems), cfg.group)
-        rows = [(problems[i // cfg.group], list(s.tokens) + ([eos] if s.finished else [])) for i, s in enumerate(out)]
+        rows = [(problems[i // cfg.group], toks + ([eos] if fin else [])) for i, (toks, fin) in enumerate(answers)]
         ids, mask, pv, amask = _batch(rows)
         targets = ids[:, 1:]
         tm = amask[:, 1:].float()                                   # next-token predictions that are answer tokens
