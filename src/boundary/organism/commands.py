@@ -25,6 +25,9 @@ def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where 
 
     from boundary.organism.demo import (VISUAL_RL, demo_spec, perception, perception_lines, read_summary, three_lines,
                                         visual_demo_spec)
+    if backend != "tiny" and not visual:
+        raise typer.BadParameter(f"--backend {backend} applies to the visual demo only; add --visual (the text "
+                                 "demo's spec names its backend per model).", param_hint="--backend")
     if visual and run == Path("runs/demo"):
         run = Path("runs/demo-visual")
     if visual and backend == "vllm":
