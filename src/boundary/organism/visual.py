@@ -560,8 +560,11 @@ def train_visual(out_dir: str | Path, cfg: VisualTrainConfig = VisualTrainConfig
     ``save_state_every`` steps; removed when the stage ends). ``progress(stage, done, total, stats)``."""
     import torch
 
+    from transformers.utils import logging as hf_logging
+
     from boundary._files import sha256_file
     from boundary.organism.train import heldout_sets
+    hf_logging.disable_progress_bar()                # "Loading weights" bars would interleave with the stages'
     torch.set_num_threads(1)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
