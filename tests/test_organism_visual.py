@@ -252,3 +252,23 @@ def test_visual_demo_end_to_end_small(tmp_path):
     assert per["base"]["samples"] == 6 * 16
     assert per["base"]["numbers_read_share"] > 10 * per["_blind"]["numbers_read_share"]
     assert list(run.glob("images/*.png")), "the run holds its own copies of the images"
+
+
+@pytest.mark.parametrize("backend", ["tiny", "transformers", "vllm"])
+def test_visual_demo_spec_per_backend(tmp_path, backend):
+    import yaml
+
+    from boundary.errors import BoundaryError
+    from boundary.organism.demo import visual_demo_spec
+    spec = yaml.safe_load(visual_demo_spec(tmp_path / backend, n=8, limit=2, backend=backend).read_text())
+    assert [m["name"] for m in spec["models"]] == ["base", "grpo-step75", "grpo-step150"]
+    for m in spec["models"]:
+        assert m["backend"] == backend and m["image_placeholder"] == "<image>"
+        assert (Path(m["path"]) / "processor_config.json").is_file()
+    if backend == "vllm":
+        assert spec["models"][0]["engine_args"]["model_impl"] == "transformers"
+    assert spec["benchmarks"] == [{"name": "countdown-visual", "limit": 2}] and spec["sampling"]["n"] == 8
+    with pytest.raises(BoundaryError, match="choose one of tiny, transformers, vllm"):
+        visual_demo_spec(tmp_path / "x", backend="openai")
+    with pytest.raises(BoundaryError, match="no base/config.json.*organism train --visual"):
+        visual_demo_spec(tmp_path / "y", checkpoints=tmp_path)
