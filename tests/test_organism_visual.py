@@ -231,6 +231,11 @@ def test_visual_training_is_seeded_resumable_and_reports_progress(tmp_path):
     assert (tmp_path / "b" / "grpo.state.pt").is_file() and (tmp_path / "b" / "grpo-step2" / "organism.json").is_file()
     b = V.train_visual(tmp_path / "b", small)
     assert {k: v["sha256"] for k, v in a["models"].items()} == {k: v["sha256"] for k, v in b["models"].items()}
+    for name in a["models"]:                         # every file of a checkpoint but its card (timings) is the same
+        files = sorted(f.name for f in (tmp_path / "a" / name).iterdir() if f.name != "organism.json")
+        assert "processor_config.json" in files and "vocab.json" in files
+        for f in files:
+            assert (tmp_path / "a" / name / f).read_bytes() == (tmp_path / "b" / name / f).read_bytes(), (name, f)
     assert not (tmp_path / "b" / "grpo.state.pt").exists()
 
 

@@ -187,15 +187,20 @@ def new_model(shape: VisualShape = VisualShape(), *, seed: int = 0):
 def save_checkpoint(model, out_dir: str | Path) -> Path:
     """fp16 safetensors, the tokenizer and the processor (image normalisation included)."""
     import torch
+    import copy
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    half = type(model)(model.config)
+    config = copy.deepcopy(model.config)
+    for sub in (config.text_config, config.vision_config):
+        sub.dtype = None               # a model loaded in float32 records it here; the top level's float16 holds
+    half = type(model)(config)
     half.load_state_dict(model.state_dict())
     half = half.to(torch.float16)
     half.generation_config = model.generation_config
     half.save_pretrained(str(out), safe_serialization=True)
     new_processor().save_pretrained(str(out))
-    (out / "vocab.json").write_text(json.dumps(tokenizer().get_vocab(), ensure_ascii=False))
+    vocab = dict(sorted(tokenizer().get_vocab().items(), key=lambda kv: kv[1]))   # by id: the same bytes every time
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
     (out / "merges.txt").write_text("#version: 0.2\n")
     return out
 
