@@ -176,6 +176,7 @@ def test_tiny_backend_on_the_visual_checkpoint_is_the_organism_sampler():
     prob = V.heldout()[0]
     req, _ = _request(prob)
     be = create_backend(ModelSpec(name="base", backend="tiny", path=str(SHIPPED / "base")))
+    assert be.info()["multimodal"] is True
     (_, comps), = list(be.generate([req], SamplingParams(temperature=1.0, top_p=1.0, max_tokens=24)))
     ref = V.sample(V.load_model(SHIPPED / "base"), [prob], 8, seeds=[req.seed + i for i in range(8)])
     assert [c.text for c in comps] == [V.decode(s.tokens) for s in ref]

@@ -71,9 +71,10 @@ class TinyBackend(Backend):
             raise BoundaryError(f"model {model_spec.name!r}: transformers could not load {path!r}: "
                                 f"{type(e).__name__}: {e}") from e
         if model.config.model_type != "qwen2":
-            raise BoundaryError(f"model {model_spec.name!r}: backend 'tiny' runs Qwen2 checkpoints only, and {path!r} "
-                                f"is {model.config.model_type!r}; use backend 'transformers' or 'vllm'.")
-        eos = (self.vlm or model).generation_config.eos_token_id
+            raise BoundaryError(f"model {model_spec.name!r}: backend 'tiny' runs Qwen2 checkpoints (and LLaVAs whose "
+                                f"language model is a Qwen2) only, and {path!r} is {model.config.model_type!r}; use "
+                                "backend 'transformers' or 'vllm'.")
+        eos = (self.vlm if self.vlm is not None else model).generation_config.eos_token_id
         if eos is None:
             eos = self.tokenizer.eos_token_id
         self.eos_id = int(eos[0] if isinstance(eos, (list, tuple)) else eos)
@@ -83,8 +84,7 @@ class TinyBackend(Backend):
         except ValueError as e:
             raise BoundaryError(f"model {model_spec.name!r}: {e}") from e
         self.max_len = model_spec.max_model_len or model.config.max_position_embeddings
-        self._dtype = str((self.vlm or model).dtype).removeprefix("torch.") if self.vlm is not None else \
-            str(model.dtype).removeprefix("torch.")
+        self._dtype = str((self.vlm if self.vlm is not None else model).dtype).removeprefix("torch.")
         self._torch = torch
         self._features: dict[tuple[str, ...], Any] = {}
         from boundary.sampling.backends.images import ImageCache
@@ -174,7 +174,7 @@ class TinyBackend(Backend):
         return {"backend": "tiny", "engine": "boundary.organism.sampler", "version": version,
                 "torch": self._torch.__version__, "dtype": "float32", "weights_dtype": self._dtype,
                 "tensor_parallel_size": 1, "rows": self.rows, "num_threads": self._torch.get_num_threads(),
-                "path": self.spec.path}
+                "path": self.spec.path, "multimodal": self.vlm is not None}
 
     def close(self) -> None:
         self.sampler = None
