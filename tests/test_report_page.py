@@ -312,3 +312,26 @@ def test_chromium_headline_links_open_the_problems_in_samples_html(tmp_path):
             assert not ev["errors"], ev["errors"]
         finally:
             browser.close()
+
+
+def test_a_plugin_section_appears_in_the_page_and_the_contents(tmp_path):
+    """``register_report_section``: a maker's section is on the page and in the contents bar; a maker
+    that returns None adds nothing."""
+    from boundary.report import _SECTIONS, register_report_section
+    seen = []
+
+    def make(analysis, out_dir):
+        seen.append(out_dir)
+        return ("plugin-check", "Plugin check", "<p>from a plugin &amp; escaped</p>")
+
+    register_report_section("test-plugin-check", make)
+    register_report_section("test-nothing", lambda analysis, out_dir: None)
+    try:
+        paths = write_report(_analysis(2, 1), tmp_path / "rep", browser=False)
+    finally:
+        _SECTIONS.pop("test-plugin-check", None)
+        _SECTIONS.pop("test-nothing", None)
+    page = paths.index_html.read_text()
+    assert seen == [tmp_path / "rep"]
+    assert '<section id="plugin-check"><h2>Plugin check</h2><p>from a plugin &amp; escaped</p></section>' in page
+    assert 'href="#plugin-check"' in page

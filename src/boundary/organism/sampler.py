@@ -56,9 +56,10 @@ class Sample:
 class TinySampler:
     """Sample from a ``Qwen2ForCausalLM`` (float32 copy of its weights; the model is not kept)."""
 
-    def __init__(self, model, *, eos_id: int):
+    def __init__(self, model, *, eos_id: int, image_token_id: int | None = None):
         cfg = model.config
         self.eos_id = int(eos_id)
+        self.image_token_id = image_token_id
         self.heads = cfg.num_attention_heads
         self.kv_heads = cfg.num_key_value_heads
         self.head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
@@ -99,16 +100,18 @@ class TinySampler:
         rot = torch.cat([-x[..., h:], x[..., :h]], dim=-1)
         return x * cos + rot * sin
 
-    def _step(self, x, pos, caches, length, valid):
+    def _step(self, x, pos, caches, length, valid, h=None):
         """One forward over new tokens ``x`` [B, T] at positions ``pos`` [B, T].
 
         ``caches``: per layer (K, V) of shape [B, kv, cap, hd]; the new keys go to columns
         ``length .. length+T-1``; ``valid`` [B, length+T] marks columns a row may attend to.
+        ``h``: the input embeddings [B, T, C] when given (a prompt with image features), else looked up.
         Returns logits of the last new token [B, V].
         """
         B, T = x.shape
         H, KV, D = self.heads, self.kv_heads, self.head_dim
-        h = self.embed[x]                                       # B T C
+        if h is None:
+            h = self.embed[x]                                   # B T C
         cos, sin = self.cos[pos].unsqueeze(1), self.sin[pos].unsqueeze(1)   # B 1 T D
         end = length + T
         causal = None
@@ -163,20 +166,32 @@ class TinySampler:
 
     @torch.inference_mode()
     def sample(self, prompts: Sequence[Sequence[int]], seeds: Sequence[int], *, max_new_tokens: int,
-               temperature: float = 1.0, top_p: float = 1.0, compact_at: float = 0.25) -> list[Sample]:
-        """One sample per (prompt, seed) row. Rows with equal prompts share one prefill.
+               temperature: float = 1.0, top_p: float = 1.0, compact_at: float = 0.25,
+               images: Sequence[torch.Tensor | None] | None = None) -> list[Sample]:
+        """One sample per (prompt, seed) row. Rows with equal prompts (and images) share one prefill.
 
         ``temperature=0`` is greedy. ``top_p < 1`` keeps the smallest set of tokens whose
-        probability reaches ``top_p``.
+        probability reaches ``top_p``. ``images`` (a vision-language model's language part, built
+        with ``image_token_id``): per row, the image's features [tokens, C] that replace the
+        prompt's ``image_token_id`` positions in order (the same tensor object for rows that share
+        an image), or None.
         """
         if len(prompts) != len(seeds):
             raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds: give one seed per row.")
         if not prompts:
             return []
         rows = len(prompts)
-        distinct: dict[tuple[int, ...], int] = {}
-        which = [distinct.setdefault(tuple(p), len(distinct)) for p in prompts]
-        plist = list(distinct)
+        distinct: dict[tuple, int] = {}
+        feats: list[torch.Tensor | None] = []
+        which = []
+        for i, p in enumerate(prompts):
+            img = images[i] if images is not None else None
+            key = (tuple(p), id(img) if img is not None else None)
+            if key not in distinct:
+                distinct[key] = len(distinct)
+                feats.append(img)
+            which.append(distinct[key])
+        plist = [k[0] for k in distinct]
         P = max(map(len, plist))
         if P + max_new_tokens > self.max_pos:
             raise ValueError(f"prompt ({P} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's "
@@ -191,7 +206,17 @@ class TinySampler:
             x[i, P - len(p):] = torch.tensor(p, dtype=torch.long)
             valid_p[i, P - len(p):P] = True
         pos = (torch.arange(P)[None] - (P - lens)[:, None]).clamp(min=0)
-        last = self._step(x, pos, pre, 0, valid_p)
+        h = None
+        if any(f is not None for f in feats):
+            h = self.embed[x].clone()
+            for i, f in enumerate(feats):
+                if f is not None:
+                    at = torch.as_tensor(x[i] == self.image_token_id)
+                    if int(at.sum()) != f.shape[0]:
+                        raise ValueError(f"prompt {i} holds {int(at.sum())} image tokens for {f.shape[0]} image "
+                                         "features.")
+                    h[i, at] = f.float()
+        last = self._step(x, pos, pre, 0, valid_p, h)
         idx = torch.tensor(which)
         caches = [(K[idx].contiguous(), V[idx].contiguous()) for K, V in pre]
         valid = valid_p[idx].contiguous()

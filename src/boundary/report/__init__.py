@@ -17,6 +17,7 @@ Layout of ``out_dir``::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,20 @@ class ReportPaths:
     """The sample browser (``samples.html``), or None (``validity_notes`` says why)."""
     validity_notes: tuple[str, ...] = ()
     """What the answer-validity section skipped and why (no texts, no judgments, ...)."""
+
+
+SectionMaker = Callable[[Analysis, Path], "tuple[str, str, str] | None"]
+_SECTIONS: dict[str, SectionMaker] = {}
+
+
+def register_report_section(name: str, make: SectionMaker) -> None:
+    """Add a section to every report (a plugin's, e.g. the visual organism's perception check).
+
+    ``make(analysis, out_dir)`` returns ``(anchor, title, inner HTML)`` — the HTML already escaped —
+    or None when the section does not apply to this analysis. Sections appear after the built-in
+    extra sections, in registration order; registering ``name`` again replaces its maker.
+    """
+    _SECTIONS[name] = make
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, workers: int | None = None,
@@ -83,6 +98,12 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
         extras.append(section)
     from boundary.report.perplexity import perplexity_section     # perplexity, token entropy (or why skipped)
     extras.append(perplexity_section(analysis, root)[0])
+    from boundary.plugins import load_plugins
+    load_plugins()
+    for make in list(_SECTIONS.values()):
+        extra = make(analysis, root)
+        if extra is not None:
+            extras.append(extra)
     figs = pending.result()
     index = write_html(analysis, figs, tables, root, extras=extras,
                        samples_href=samples_html.name if samples_html is not None else None)
@@ -92,7 +113,7 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
                        samples_html=samples_html, validity_notes=tuple(notes))
 
 
-__all__ = ["ReportPaths", "write_report", "write_figure", "FIGURE_KINDS", "summary_dict", "render_figures",
-           "build_tables", "write_tables",
+__all__ = ["ReportPaths", "write_report", "register_report_section", "write_figure", "FIGURE_KINDS", "summary_dict",
+           "render_figures", "build_tables", "write_tables",
            "render_html", "readings", "reading_text", "Reading", "FigureFile", "Table",
            "Summary", "summary_schema", "read_summary", "summary_json", "SUMMARY_FORMAT", "SUMMARY_VERSION"]
