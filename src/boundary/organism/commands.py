@@ -17,17 +17,19 @@ def demo(run: Path = typer.Option(Path("runs/demo"), "--run", "-r", help="Where 
          limit: int | None = typer.Option(None, "--limit", min=1, help="Problems per benchmark (default: all)."),
          visual: bool = typer.Option(False, "--visual", help="The visual organism: a tiny LLaVA reading the "
                                      "numbers from an image (default run directory runs/demo-visual)."),
-         backend: str = typer.Option("tiny", "--backend", help="With --visual: tiny (the organism's sampler), "
-                                     "transformers or vllm.")):
+         backend: str | None = typer.Option(None, "--backend",
+                                     help="With --visual: transformers (default), vllm, or tiny (the organism's "
+                                     "sampler, fastest).")):
     """The paper's experiment on the model organism: sample, verify, analyse and report (boundary run
     on the bundled spec with the shipped checkpoints), then print a three-line reading."""
     import json
 
     from boundary.organism.demo import (VISUAL_RL, demo_spec, perception, perception_lines, read_summary, three_lines,
                                         visual_demo_spec)
-    if backend != "tiny" and not visual:
+    if backend is not None and not visual:
         raise typer.BadParameter(f"--backend {backend} applies to the visual demo only; add --visual (the text "
                                  "demo's spec names its backend per model).", param_hint="--backend")
+    backend = backend or "transformers"    # the visual demo through a real engine (issue 17); tiny is faster
     if visual and run == Path("runs/demo"):
         run = Path("runs/demo-visual")
     if visual and backend == "vllm":

@@ -19,7 +19,7 @@ CHECKPOINTS = Path(__file__).with_name("checkpoints")
 RL = "grpo-step50"
 VISUAL_RL = "grpo-step150"
 VISUAL_BACKENDS = {
-    # the organism's sampler (image features spliced in): the demo's default, ~1 min for 3 × 15,360 samples
+    # the organism's sampler (image features spliced in): ~1 min for 3 × 15,360 samples (the default, transformers: ~2)
     "tiny": {},
     "transformers": {"dtype": "float32", "batch_size": 4, "engine_args": {"num_threads": 1}},
     # vLLM's Transformers backend (its native LLaVA needs torchvision); ~35-60 s engine start per model
@@ -50,7 +50,7 @@ def demo_spec(run_dir: str | Path, *, n: int | None = None, limit: int | None = 
 
 
 def visual_demo_spec(run_dir: str | Path, *, n: int | None = None, limit: int | None = None,
-                     backend: str = "tiny", checkpoints: str | Path | None = None) -> Path:
+                     backend: str = "transformers", checkpoints: str | Path | None = None) -> Path:
     """The visual organism's demo spec (``demo-visual.yaml``) with the shipped visual checkpoints and
     ``backend`` (tiny, transformers or vllm), written to ``run_dir/spec.yaml``."""
     if backend not in VISUAL_BACKENDS:
