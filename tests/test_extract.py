@@ -175,6 +175,9 @@ def test_concluding_sentence(text, answer):
     "Therefore, we need 3 more steps to finish.",                           # not what the sentence states
     "Therefore, the total is 12. Next we divide it among the boxes.",      # not the last sentence
     "So is the total 12?",                                                  # a question
+    "I think it is 7",                                                      # a guess, not a conclusion
+    "Therefore, the total is probably 12.",
+    "So the answer seems to be 5.",
     "Compute: $55\\times1212-15\\times1212$.",                              # the task restated
     "The problem asks for $3 + 4$.",
     "$55\\times1212-15\\times1212$",

@@ -418,7 +418,8 @@ _CONCLUSION = re.compile(
 _CONCLUSION_RUN_ON = re.compile(r"(?<= )(?:Therefore|Thus|Hence|Consequently)\b")
 #: a sentence that states a value only hypothetically, negates it, or is still checking
 _HEDGE = re.compile(r"\b(?:not|no|cannot|can't|isn't|aren't|never|if|suppose|assume|assuming|would|could|"
-                    r"might|maybe|perhaps|check|verify|let|try|wait|or|instead|incorrect|wrong)\b|n't\b|\?",
+                    r"might|maybe|perhaps|probably|possibly|likely|think|guess|believe|seems?|check|verify|let|"
+                    r"try|wait|or|instead|incorrect|wrong)\b|n't\b|\?",
                     re.IGNORECASE)
 #: a task restated, not answered: "Compute: $55\times1212-15\times1212$."
 _TASK = re.compile(r"(?:compute|calculate|evaluate|find|solve|simplify|determine|show|prove|express|write|"
