@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from boundary.errors import InputError
 from boundary._files import sha256_file
+from boundary.importers._stream import read_lines
 from boundary.store import ImportRecord, Run
 
 VERIFIER = "imported:paper-jsonl"
@@ -99,26 +100,13 @@ def _status(score: bool, pred) -> str:
     return "wrong"
 
 
-def _lines(path: Path, progress):
-    with open(path, "rb") as f:
-        for line_no, raw in enumerate(f, start=1):
-            if progress:
-                progress(len(raw))
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as e:
-                raise InputError(f"is not UTF-8 text ({e.reason}).", path=str(path), line=line_no) from e
-            if text:
-                yield line_no, text
-
-
 def validate_paper_jsonl(path: str | Path, progress: Callable[[int], None] | None = None) -> int:
     """Check every line of a paper-format JSONL; return the number of problems."""
     path = Path(path)
     if not path.is_file():
         raise InputError("does not exist or is not a file.", path=str(path))
     seen: dict[str, int] = {}
-    for line_no, text in _lines(path, progress):
+    for line_no, text in read_lines(path, progress):
         pid = _problem(line_no, text, str(path))["problem_id"]
         if pid in seen:
             raise InputError(f"duplicate problem id {pid!r} (first on line {seen[pid]}).", path=str(path),
@@ -162,7 +150,7 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
                 buf[table] = []
 
     sp = str(path)
-    for line_no, text in _lines(path, progress):
+    for line_no, text in read_lines(path, progress):
         p = _problem(line_no, text, sp)
         pid = p["problem_id"]
         problems += 1

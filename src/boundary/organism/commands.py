@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,23 +63,12 @@ def organism_train(out_dir: Path = typer.Option(Path("runs/organism"), "--out", 
                                                "runs/organism-visual).")):
     """Rebuild every organism checkpoint (base, RL runs, distilled) from scratch, seeded."""
     from dataclasses import replace
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     if visual:
         _train_visual(out_dir if out_dir != Path("runs/organism") else Path("runs/organism-visual"))
         return
 
     from boundary.organism.train import TrainConfig, train_all
-    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage, done, total, stats):
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total, stats="")
-            text = ", ".join(f"{k} {v:.3f}" for k, v in stats.items() if isinstance(v, float))
-            bar.update(tasks[stage], completed=done, stats=text)
-
+    with _stage_bars() as progress:
         manifest = train_all(out_dir, replace(TrainConfig(), workers=workers), progress)
     table = Table("model", "pass@1", "pass@32", "sha256")
     for name, m in manifest["models"].items():
@@ -86,10 +77,10 @@ def organism_train(out_dir: Path = typer.Option(Path("runs/organism"), "--out", 
     out.print(f"wrote {len(manifest['models'])} checkpoints to {out_dir} in {manifest['seconds']:.0f} s")
 
 
-def _train_visual(out_dir: Path) -> None:
+@contextmanager
+def _stage_bars() -> Iterator[Callable[[str, int, int, dict], None]]:
+    """A progress bar per training stage; yields the ``progress(stage, done, total, stats)`` callback."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from boundary.organism.visual import train_visual
     with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err) as bar:
         tasks: dict[str, int] = {}
@@ -100,6 +91,12 @@ def _train_visual(out_dir: Path) -> None:
             text = ", ".join(f"{k} {v:.3f}" for k, v in stats.items() if isinstance(v, float))
             bar.update(tasks[stage], completed=done, stats=text)
 
+        yield progress
+
+
+def _train_visual(out_dir: Path) -> None:
+    from boundary.organism.visual import train_visual
+    with _stage_bars() as progress:
         manifest = train_visual(out_dir, progress=progress)
     table = Table("model", "pass@1", "pass@32", "numbers read", "sha256")
     for name, m in manifest["models"].items():
