@@ -86,8 +86,10 @@ class BetaBinomialFit:
         return population_pass_at_k(self.alpha, self.beta, k, self.zero_mass)
 
 
-def population_pass_at_k(alpha: float, beta: float, k, zero_mass: float = 0.0):
+def population_pass_at_k(alpha, beta, k, zero_mass=0.0):
     """(1 − π₀)(1 − B(α, β + k) / B(α, β)): pass@k of a (zero-inflated) Beta population.
+
+    Floats, or arrays that broadcast together (e.g. α, β, π₀ of shape (B, 1) against ks (1, K)).
 
     Examples:
         >>> round(float(population_pass_at_k(1.0, 1.0, 3)), 12)      # uniform p: k / (k + 1)
