@@ -58,7 +58,7 @@ def two(tmp_path_factory):
 @pytest.fixture(scope="module")
 def three(tmp_path_factory):
     a = _analysis(["Qwen/Qwen2.5-7B", "rl<script>", "distill & co"])
-    return a, write_report(a, tmp_path_factory.mktemp("three"), pdf=True)
+    return a, write_report(a, tmp_path_factory.mktemp("three"), png=True, pdf=True)
 
 
 def _expected_stems(a) -> set[str]:
@@ -75,7 +75,7 @@ def _expected_stems(a) -> set[str]:
 
 
 @pytest.mark.parametrize("which", ["two", "three"])
-def test_every_figure_exists_as_png_svg_and_pdf_on_request(which, request):
+def test_every_figure_exists_as_svg_and_as_png_and_pdf_on_request(which, request):
     a, paths = request.getfixturevalue(which)
     assert isinstance(paths, ReportPaths)
     stems = _expected_stems(a)
@@ -83,12 +83,13 @@ def test_every_figure_exists_as_png_svg_and_pdf_on_request(which, request):
     assert len(stems) == 4 + 2 * (n_models - 1) + (len(a.benchmarks[0].algorithms) > 1)
     for stem in stems:
         png, svg = paths.figures_dir / f"{stem}.png", paths.figures_dir / f"{stem}.svg"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert png.stat().st_size > 5000
+        if which == "three":
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert png.stat().st_size > 5000
         text = svg.read_text(encoding="utf-8")
         assert "<svg" in text and len(text) > 5000
     assert {p.stem for p in paths.figures} == stems
-    suffixes = [".pdf", ".png", ".svg"] if which == "three" else [".png", ".svg"]     # "three": pdf=True
+    suffixes = [".pdf", ".png", ".svg"] if which == "three" else [".svg"]     # "three": png=True, pdf=True
     assert sorted(p.suffix for p in paths.figures) == sorted(suffixes * len(stems))
     on_disk = {p.name for p in paths.figures_dir.iterdir()}
     assert on_disk == {p.name for p in paths.figures}

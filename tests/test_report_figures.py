@@ -124,8 +124,8 @@ def test_chance_floor_has_its_own_style_and_label():
 
 
 def test_nine_model_report_draws_overviews_pdfs_and_the_same_files_in_parallel(nine, tmp_path):
-    seq = write_report(nine, tmp_path / "seq", browser=False, workers=1, pdf=True)
-    par = write_report(nine, tmp_path / "par", browser=False, workers=2, pdf=True)
+    seq = write_report(nine, tmp_path / "seq", browser=False, workers=1, png=True, pdf=True)
+    par = write_report(nine, tmp_path / "par", browser=False, workers=2, png=True, pdf=True)
     stems = {p.stem for p in seq.figures}
     assert {"toy_passk", "toy_diff", "toy_coverage", "toy_histogram", "toy_cover", "toy_algorithms"} <= stems
     assert not any("_vs_" in s for s in stems)       # overviews instead of 2 × 8 per-pair figures
@@ -151,10 +151,10 @@ def test_nine_model_report_draws_overviews_pdfs_and_the_same_files_in_parallel(n
 def test_twenty_models_and_three_benchmarks_render(tmp_path):
     a = _analysis(20, benches=("a", "b", "c"), P=20, n=8)
     paths = write_report(a, tmp_path, browser=False)
-    assert not any(p.suffix == ".pdf" for p in paths.figures)          # PDFs on request (pdf=True, --pdf)
+    assert {p.suffix for p in paths.figures} == {".svg"}     # PNG and PDF on request (png=True, pdf=True)
     for b in ("a", "b", "c"):
-        assert (paths.figures_dir / f"{b}_passk.png").exists()
-        assert (paths.figures_dir / f"{b}_diff.png").stat().st_size > 20_000
+        assert (paths.figures_dir / f"{b}_passk.svg").exists()
+        assert (paths.figures_dir / f"{b}_diff.svg").stat().st_size > 20_000
 
 
 # --------------------------------------------------------------------------- one figure

@@ -53,7 +53,8 @@ def test_report_shows_box_plots_matrix_and_entropy_with_readings(tmp_path):
     paths = write_report(analyze(run, AnalysisConfig(n_boot=20)), run.path / "report", browser=False)
     html = paths.index_html.read_text()
     assert (paths.figures_dir / "aime24-perplexity-base.svg").is_file()
-    assert (paths.figures_dir / "aime24-token-entropy.png").is_file()
+    assert (paths.figures_dir / "aime24-token-entropy.svg").is_file()
+    assert not (paths.figures_dir / "aime24-token-entropy.png").exists()     # PNG on request (png=True)
     assert "PPL_base(Y_rl) = 1.215 against PPL_base(Y_base) = 1.315: no higher than on its own answers" in html
     assert "base 0.500; rl 0.250 nats per token" in html and "rl samples the most concentrated" in html
     assert "skipped" not in html.split('id="perplexity"')[1].split("</section>")[0]

@@ -606,6 +606,8 @@ def report(run: list[Path] = typer.Argument(..., help="Run directory; several pu
                                              "separated (e.g. base,grpo; default: all)."),
            benchmark: str | None = typer.Option(None, "--benchmark", help="With --figure: the benchmark (needed "
                                                 "when the run has several)."),
+           png: bool = typer.Option(False, "--png", help="Every figure also as a PNG, for slides (the page "
+                                    "embeds SVGs)."),
            pdf: bool = typer.Option(False, "--pdf", help="Every figure also as a vector PDF (fonts embedded), "
                                     "for a paper."),
            *, analysis_options: dict):
@@ -638,7 +640,7 @@ def report(run: list[Path] = typer.Argument(..., help="Run directory; several pu
         out.print(f"figure: [bold]{path}[/]")
         return
     with err.status("drawing figures and writing the report…"):
-        paths = write_report(a, out_dir or rs[0].path / "report", pdf=pdf)
+        paths = write_report(a, out_dir or rs[0].path / "report", png=png, pdf=pdf)
     if len(rs) == 1:
         rs[0].mark_stage("report", index=str(paths.index_html))
     _print_analysis(a)

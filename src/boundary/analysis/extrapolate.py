@@ -176,6 +176,27 @@ def _start(gn, gc, w, zero_inflated) -> list[np.ndarray]:
 
 
 def _fit_groups(gn, gc, w, zero_inflated: bool, starts: list[np.ndarray] | None = None, log_count=None):
+    """The maximum-likelihood fit (scipy's result object) from each start (default ``_start``'s), the
+    best of SLSQP's and of a Newton polish from its optimum and the starts: near π₀ = 0 the
+    likelihood is nearly flat in logit π₀ and SLSQP can stop short of the optimum."""
+    res = _slsqp(gn, gc, w, zero_inflated, starts, log_count)
+    if not np.all(np.isfinite(res.x)):
+        return res
+    first = starts if starts is not None else _start(gn, gc, w, zero_inflated)
+    X, converged = _refit_replicates(gn, gc, np.asarray(w, dtype=np.float64)[None], zero_inflated,
+                                     [res.x, *first], log_count)
+    if converged[0]:
+        a, b = np.exp(X[0, 0]), np.exp(X[0, 1])
+        t = X[0, 2] if zero_inflated else 0.0
+        lp = _log_pmf(gn, gc, a, b, t, zero_inflated,
+                      log_binom=_log_binom(gn, gc) if log_count is None else log_count)
+        f = -float(np.dot(w, lp))
+        if f < res.fun:
+            res.x, res.fun, res.success = X[0], f, True
+    return res
+
+
+def _slsqp(gn, gc, w, zero_inflated: bool, starts: list[np.ndarray] | None = None, log_count=None):
     from scipy.optimize import minimize
 
     log_binom = _log_binom(gn, gc) if log_count is None else log_count
@@ -382,7 +403,7 @@ def predict_pass_at_k(n, c, ks=None, *, k_target: int | None = None, zero_inflat
         starts = [res.x] + (_start(gn, gc, w, zero_inflated) if zero_inflated else [])
         X, converged = _refit_replicates(gn, gc, weights, zero_inflated, starts, log_count)
         for b in np.flatnonzero(~converged):       # rare: the one-at-a-time optimizer
-            X[b] = _fit_groups(gn, gc, weights[b], zero_inflated, [res.x], log_count).x
+            X[b] = _slsqp(gn, gc, weights[b], zero_inflated, [res.x], log_count).x
         pi0 = 1.0 / (1.0 + np.exp(-X[:, 2])) if zero_inflated else np.zeros(n_boot)
         pi0 = np.where(pi0 < 1e-9, 0.0, pi0)
         reps = np.asarray(population_pass_at_k(np.exp(X[:, :1]), np.exp(X[:, 1:2]), ks[None, :], pi0[:, None]))

@@ -10,8 +10,9 @@ Layout of ``out_dir``::
     index.html          self-contained page (the answer first: headline tables, one sentence and an
                         interactive pass@k chart per benchmark; figures embedded; links to the files below)
     summary.json        the numbers of the analysis, versioned (``report.summary``; docs/summary.md)
-    figures/*.png|svg|pdf  one triple per figure (``figures.figure_stems`` gives the names); PDFs
-                        are vector files with embedded fonts, for a paper
+    figures/*.svg       one per figure (``figures.figure_stems`` gives the names), embedded in the page;
+                        with ``png=True`` / ``pdf=True`` (``--png``, ``--pdf``) also a PNG (slides) and
+                        a vector PDF with embedded fonts (a paper) of each
     tables/*.csv|md|tex summary tables; curves.csv and differences.csv hold every k
 """
 
@@ -38,7 +39,7 @@ class ReportPaths:
     tables_dir: Path
     summary_json: Path
     figures: tuple[Path, ...]
-    """Every figure file written (PNG, SVG and PDF)."""
+    """Every figure file written (SVG; PNG and PDF when asked for)."""
     tables: tuple[Path, ...]
     """Every table file written (CSV, Markdown, LaTeX)."""
     samples_html: Path | None = None
@@ -62,7 +63,7 @@ def register_report_section(name: str, make: SectionMaker) -> None:
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, workers: int | None = None,
-                 pair_figures: bool | None = None, pdf: bool = False) -> ReportPaths:
+                 pair_figures: bool | None = None, png: bool = False, pdf: bool = False) -> ReportPaths:
     """Write figures, tables, ``summary.json`` and ``index.html`` of ``analysis`` into ``out_dir``.
 
     ``browser``: write the sample browser ``samples.html`` and the answer-validity section
@@ -70,16 +71,16 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
     figures (None: two for a report of 12 figures or more, see ``figures.start_figures``); the
     tables, the sample browser and the perplexity section are written meanwhile. ``pair_figures``:
     one diff and one coverage figure per comparison (True), one overview of each (False), or None:
-    per comparison up to four models, overviews (small multiples) above. ``pdf``: every figure also as
-    a vector PDF with its fonts embedded, for a paper (off by default: the page shows PNG/SVG, and the
-    PDFs cost about a quarter of the drawing; ``boundary report --pdf``, or one figure with
-    ``write_figure(..., out="fig.pdf")``).
+    per comparison up to four models, overviews (small multiples) above. Every figure is written as
+    the SVG the page embeds; ``png``: also as a PNG (for slides), ``pdf``: also as a vector PDF with
+    its fonts embedded (for a paper). Both are off by default since each costs about as much as the
+    drawing (``boundary report --png --pdf``, or one figure with ``write_figure(..., out="fig.pdf")``).
     """
     root = Path(out_dir)
     figures_dir, tables_dir = root / "figures", root / "tables"
     for d in (root, figures_dir, tables_dir):
         d.mkdir(parents=True, exist_ok=True)
-    formats = ("png", "svg", "pdf") if pdf else ("png", "svg")
+    formats = ("png",) * png + ("svg",) + ("pdf",) * pdf
     pending = start_figures(analysis, figures_dir, workers=workers, pair_figures=pair_figures, formats=formats)
     tables = build_tables(analysis)
     table_paths = write_tables(analysis, tables_dir, tables)
@@ -97,7 +98,7 @@ def write_report(analysis: Analysis, out_dir: str | Path, *, browser=True, worke
         section, samples_html, notes = validity_section(analysis, root, None if browser is True else browser)
         extras.append(section)
     from boundary.report.perplexity import perplexity_section     # perplexity, token entropy (or why skipped)
-    extras.append(perplexity_section(analysis, root)[0])
+    extras.append(perplexity_section(analysis, root, formats)[0])
     from boundary.plugins import load_plugins
     load_plugins()
     for make in list(_SECTIONS.values()):

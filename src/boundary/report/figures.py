@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import struct
+import re
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,6 +66,11 @@ SMALL_MULTIPLES_ABOVE = 4
 """More models than this: one panel per comparison with the reference instead of one crowded plot."""
 
 FORMATS = ("png", "svg", "pdf")
+"""Every file type a figure can be written as (``write_figure``'s ``--out`` suffix)."""
+
+REPORT_FORMATS = ("svg",)
+"""What a report writes by default: the SVG its page embeds (PNG and PDF on request: they cost as much
+again as the drawing itself)."""
 
 STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
@@ -105,15 +110,16 @@ CHANCE_DASHES = (5, 2.5)
 
 @dataclass(frozen=True)
 class FigureFile:
-    """One saved figure (the same drawing as PNG, SVG and PDF)."""
+    """One saved figure: the SVG the page embeds, and the same drawing as PNG and PDF when asked for."""
 
     benchmark: str
     kind: str
     """passk | diff | histogram | coverage | cover | extrapolation | budget | answers | sweep | algorithms"""
     title: str
     caption: str
-    png: Path
     svg: Path
+    png: Path | None = None
+    """The PNG (for slides), or None when it was not written (``write_report(png=True)``, ``--png``)."""
     pair: tuple[str, str] | None = None
     """(reference, other) for the per-comparison figures (diff, coverage)."""
     pdf: Path | None = None
@@ -121,20 +127,28 @@ class FigureFile:
 
     @property
     def stem(self) -> str:
-        return self.png.stem
+        return self.svg.stem
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return (self.png, self.svg) + ((self.pdf,) if self.pdf is not None else ())
+        return tuple(p for p in (self.png, self.svg, self.pdf) if p is not None)
 
     @property
     def size_inches(self) -> tuple[float, float]:
-        """Width and height of the saved drawing (from the PNG's header): small multiples are 8–11
-        inches wide against ~6 for one plot, so a page can show them wider (96 px per inch: full size)."""
-        with open(self.png, "rb") as f:
-            head = f.read(24)
-        width, height = struct.unpack(">II", head[16:24])     # the IHDR chunk
-        return width / DPI, height / DPI
+        """Width and height of the saved drawing (from the SVG's header, in points): small multiples are
+        8–11 inches wide against ~6 for one plot, so a page can show them wider (96 px per inch: full size)."""
+        return svg_size_inches(self.svg)
+
+
+def svg_size_inches(path: Path) -> tuple[float, float]:
+    """(width, height) in inches of a matplotlib SVG, read from its ``<svg width="…pt" height="…pt"`` tag."""
+    with open(path, encoding="utf-8") as f:
+        head = f.read(2048)
+    tag = head[head.index("<svg"):]
+    size = [re.search(rf'\b{k}="([0-9.]+)pt"', tag) for k in ("width", "height")]
+    if size[0] is None or size[1] is None:
+        raise OSError(f"{path}: no width and height in points in its <svg> tag")
+    return float(size[0].group(1)) / 72, float(size[1].group(1)) / 72
 
 
 # --------------------------------------------------------------------------- helpers
@@ -178,7 +192,6 @@ def _save(fig: Figure, out_dir: Path, stem: str, formats: Sequence[str] = FORMAT
         for fmt, path in paths.items():
             if fmt != "png":
                 _save_as(fig, path, box)
-    fig.clear()
     return paths
 
 
@@ -726,7 +739,7 @@ def _extrapolate_one(ax, bench, m, colors, zi, plain, checks, k_target, lw=2.0):
         ax.plot(plain[m].ks[t], plain[m].estimate[t], ":", color=c, lw=1.3)
     chk = checks.get(m)
     if chk is not None:
-        ax.errorbar([chk.k * 1.08], [chk.predicted], yerr=[[chk.predicted - chk.lower], [chk.upper - chk.predicted]],
+        ax.errorbar([chk.k * 1.08], [chk.predicted], yerr=[[max(chk.predicted - chk.lower, 0.0)], [max(chk.upper - chk.predicted, 0.0)]],
                     fmt="s", ms=4, color=c, mfc="white", capsize=3, lw=1.0, zorder=4)
     law = bench.power_laws.get(m)
     if law is not None:
@@ -1146,12 +1159,12 @@ class PendingFigures:
             finally:
                 self._pool.shutdown(cancel_futures=True)
         return [FigureFile(benchmark=j.benchmark, kind=j.kind, title=j.title, caption=j.caption,
-                           png=p["png"], svg=p["svg"], pdf=p.get("pdf"), pair=j.pair)
+                           svg=p["svg"], png=p.get("png"), pdf=p.get("pdf"), pair=j.pair)
                 for j, p in zip(self._jobs, self._done)]
 
 
 def start_figures(analysis: Analysis, out_dir: str | Path, *, workers: int | None = None,
-                  formats: Sequence[str] = FORMATS, pair_figures: bool | None = None) -> PendingFigures:
+                  formats: Sequence[str] = REPORT_FORMATS, pair_figures: bool | None = None) -> PendingFigures:
     """Start drawing every figure of ``analysis`` into ``out_dir``; ``result()`` on the answer waits.
 
     ``workers``: processes that draw (None: 2 when there are 12 figures or more and two CPUs, else this
@@ -1162,7 +1175,7 @@ def start_figures(analysis: Analysis, out_dir: str | Path, *, workers: int | Non
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = _jobs(analysis, pair_figures)
-    formats = tuple(formats)
+    formats = _report_formats(formats)
     n = _workers(workers, len(jobs))
     if n <= 1:
         colors = model_colors(analysis)
@@ -1183,9 +1196,17 @@ def start_figures(analysis: Analysis, out_dir: str | Path, *, workers: int | Non
     return PendingFigures(jobs, futures=futures, pool=pool)
 
 
+def _report_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """``formats`` with the SVG (the page embeds it) and in a fixed order; an unknown type is refused."""
+    for fmt in formats:
+        _choose("figure file type", fmt, FORMATS, "")
+    return tuple(f for f in FORMATS if f in formats or f == "svg")
+
+
 def render_figures(analysis: Analysis, out_dir: str | Path, *, workers: int | None = None,
-                   formats: Sequence[str] = FORMATS, pair_figures: bool | None = None) -> list[FigureFile]:
-    """Draw and save every figure of ``analysis`` into ``out_dir`` (PNG, SVG and PDF of each)."""
+                   formats: Sequence[str] = REPORT_FORMATS, pair_figures: bool | None = None) -> list[FigureFile]:
+    """Draw and save every figure of ``analysis`` into ``out_dir``: the SVG of each, and its PNG and
+    PDF when ``formats`` names them."""
     return start_figures(analysis, out_dir, workers=workers, formats=formats, pair_figures=pair_figures).result()
 
 
@@ -1279,7 +1300,7 @@ def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequ
 
 
 __all__ = ["FigureFile", "FIGURE_KINDS", "FORMATS", "SMALL_MULTIPLES_ABOVE", "render_figures", "start_figures",
-           "PendingFigures", "write_figure", "check_figure_request", "save_figure", "figure_stems",
+           "PendingFigures", "write_figure", "REPORT_FORMATS", "svg_size_inches", "check_figure_request", "save_figure", "figure_stems",
            "pair_figures_for", "passk_figure", "diff_figure", "diffs_figure", "histogram_figure", "coverage_figure",
            "coverage_overview_figure", "cover_figure", "extrapolation_figure", "budget_figure", "answers_figure",
            "sweep_figure", "algorithms_figure", "STYLE", "DPI"]

@@ -189,7 +189,7 @@ def _figure_group(heading: str, figs: list[FigureFile], figures_rel: str, wide: 
 
 
 def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False) -> str:
-    """One figure card: the SVG inline (as a data URI), its caption and links to PNG, SVG and PDF. A
+    """One figure card: the SVG inline (as a data URI), its caption and links to its files. A
     drawing wider than one plot (small multiples) spans the grid's row, at most its own size."""
     try:
         width_in = f.size_inches[0]
@@ -197,10 +197,8 @@ def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False) -> str:
         width_in = 6.0
     panels = width_in > 7.5
     style = f' style="max-width:{round(width_in * 96)}px"' if wide or panels else ""
-    links = [f'<a href="{_e(_href(figures_rel, f.png))}">PNG</a>',
-             f'<a href="{_e(_href(figures_rel, f.svg))}">SVG</a>']
-    if f.pdf is not None:
-        links.append(f'<a href="{_e(_href(figures_rel, f.pdf))}">PDF</a>')
+    links = [f'<a href="{_e(_href(figures_rel, path))}">{label}</a>'
+             for label, path in (("PNG", f.png), ("SVG", f.svg), ("PDF", f.pdf)) if path is not None]
     return (
         f'<figure class="card{" wide" if wide or panels else ""}" id="fig-{_e(f.stem)}">'
         f'<a href="{_e(_href(figures_rel, f.svg))}" title="open the SVG">'

@@ -14,6 +14,7 @@ from the run's ``perplexity`` table and recorded logprobs); reads nothing from t
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -26,10 +27,9 @@ from boundary.report._common import model_colors, slug
 ANCHOR, TITLE = "perplexity", "Perplexity and entropy"
 
 
-def _save(fig: Figure, out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
+def _save(fig: Figure, out_dir: Path, stem: str, formats: Sequence[str]) -> dict[str, Path]:
     from boundary.report.figures import save_figure
-    paths = save_figure(fig, out_dir, stem)     # one layout for PNG, SVG and PDF (fonts embedded)
-    return paths["png"], paths["svg"], paths["pdf"]
+    return save_figure(fig, out_dir, stem, formats)     # one layout for every format (PDF fonts embedded)
 
 
 def _style():
@@ -40,12 +40,13 @@ def _style():
     return matplotlib.rc_context(STYLE)
 
 
-def _figure(png: Path, svg: Path, pdf: Path, caption: str) -> str:
+def _figure(paths: dict[str, Path], caption: str) -> str:
+    svg = paths["svg"]
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.read_bytes()).decode("ascii")
+    links = "".join(f'<a href="figures/{escape(paths[f].name)}">{f.upper()}</a>'
+                    for f in ("png", "svg", "pdf") if f in paths)
     return (f'<figure class="card"><a href="figures/{escape(svg.name)}"><img src="{uri}" alt="{escape(caption)}">'
-            f'</a><figcaption>{escape(caption)}<span class="links"><a href="figures/{escape(png.name)}">PNG</a>'
-            f'<a href="figures/{escape(svg.name)}">SVG</a><a href="figures/{escape(pdf.name)}">PDF</a></span>'
-            '</figcaption></figure>')
+            f'</a><figcaption>{escape(caption)}<span class="links">{links}</span></figcaption></figure>')
 
 
 def _table(rows: list[dict]) -> str:
@@ -65,7 +66,7 @@ def _skipped(what: str, why: str) -> str:
 
 
 def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path,
-                       colors: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+                       colors: dict[str, str] | None = None, formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for the perplexity part: box plots, matrix table, readings."""
     cells = list(pp.cells)
     if not cells:
@@ -105,11 +106,11 @@ def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path,
             ax.set_ylabel(f"PPL_{main}(Y)" + (" (log scale)" if ax.get_yscale() == "log" else ""))
             ax.set_title(f"{bench}: perplexity under {main}")
             ax.grid(axis="x", visible=False)
-            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}")
+            paths = _save(fig, figures_dir, f"{slug(bench)}-perplexity-{slug(main)}", formats)
         own = next((c for c in mine if c.model == main), None)
         cap = (f"{bench}: PPL_{main}(Y_S), the perplexity {main} assigns to each model's responses (one box per "
                f"responding model; every scored sample pooled over problems).")
-        parts.append(f'<div class="grid">{_figure(png, svg, pdf, cap)}</div>')
+        parts.append(f'<div class="grid">{_figure(paths, cap)}</div>')
         parts.append(_reading(f"{bench}: how likely {main} finds the other models' answers",
                               _read_perplexity(main, own, [c for c in mine if c.model != main])))
     rows = [{"benchmark": c.benchmark, "scorer M": c.scorer, "responses S": c.model, "problems": c.problems,
@@ -154,7 +155,7 @@ def _palette(colors: dict[str, str] | None, models: list[str]) -> dict[str, str]
 
 
 def entropy_part(pp: PerplexityAnalysis, figures_dir: Path,
-                 colors: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+                 colors: dict[str, str] | None = None, formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for token entropy per model and the entropy-matched temperature."""
     ents = list(pp.entropies)
     if not ents:
@@ -176,10 +177,10 @@ def entropy_part(pp: PerplexityAnalysis, figures_dir: Path,
             ax.set_ylabel("token entropy (nats/token)")
             ax.set_title(f"{bench}: token entropy of the sampled responses")
             ax.grid(axis="x", visible=False)
-            png, svg, pdf = _save(fig, figures_dir, f"{slug(bench)}-token-entropy")
+            paths = _save(fig, figures_dir, f"{slug(bench)}-token-entropy", formats)
         cap = (f"{bench}: −Σ logprob / Σ tokens over each model's samples with recorded logprobs (the "
                "Monte-Carlo estimate of the per-token entropy).")
-        parts.append(f'<div class="grid">{_figure(png, svg, pdf, cap)}</div>')
+        parts.append(f'<div class="grid">{_figure(paths, cap)}</div>')
         lo, hi = min(mine, key=lambda e: e.entropy), max(mine, key=lambda e: e.entropy)
         text = "; ".join(f"{e.model} {e.entropy:.3f}" for e in mine) + " nats per token."
         if lo.model != hi.model:
@@ -209,8 +210,10 @@ def _matched(rows: list[EntropyMatchRow]) -> list[str]:
     return out
 
 
-def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, str], list[str]]:
-    """``((anchor, title, html), notes)`` for the report; notes say which analyses were skipped and why."""
+def perplexity_section(analysis, out_dir: str | Path,
+                       formats: Sequence[str] = ("svg",)) -> tuple[tuple[str, str, str], list[str]]:
+    """``((anchor, title, html), notes)`` for the report; notes say which analyses were skipped and why.
+    ``formats``: the figures' file types (the SVG always: the page embeds it)."""
     pp = getattr(analysis, "perplexity", None)
     if pp is None:
         why = "the analysis is not attached to a run directory, so there are no samples to read."
@@ -218,6 +221,7 @@ def perplexity_section(analysis, out_dir: str | Path) -> tuple[tuple[str, str, s
         return section, [f"perplexity and entropy skipped: {why}"]
     figures_dir = Path(out_dir) / "figures"
     colors = model_colors(analysis)             # the same colour per model as every other figure
-    p_parts, p_notes = perplexity_figures(pp, figures_dir, colors)
-    e_parts, e_notes = entropy_part(pp, figures_dir, colors)
+    formats = tuple(dict.fromkeys(("svg", *formats)))
+    p_parts, p_notes = perplexity_figures(pp, figures_dir, colors, formats)
+    e_parts, e_notes = entropy_part(pp, figures_dir, colors, formats)
     return (ANCHOR, TITLE, "".join(p_parts + e_parts)), p_notes + e_notes
