@@ -739,7 +739,8 @@ def _extrapolate_one(ax, bench, m, colors, zi, plain, checks, k_target, lw=2.0):
         ax.plot(plain[m].ks[t], plain[m].estimate[t], ":", color=c, lw=1.3)
     chk = checks.get(m)
     if chk is not None:
-        ax.errorbar([chk.k * 1.08], [chk.predicted], yerr=[[max(chk.predicted - chk.lower, 0.0)], [max(chk.upper - chk.predicted, 0.0)]],
+        ax.errorbar([chk.k * 1.08], [chk.predicted], yerr=[[max(chk.predicted - chk.lower, 0.0)],
+                                                             [max(chk.upper - chk.predicted, 0.0)]],
                     fmt="s", ms=4, color=c, mfc="white", capsize=3, lw=1.0, zorder=4)
     law = bench.power_laws.get(m)
     if law is not None:
@@ -1300,7 +1301,8 @@ def write_figure(analysis: Analysis, kind: str, *, out: str | Path, models: Sequ
 
 
 __all__ = ["FigureFile", "FIGURE_KINDS", "FORMATS", "SMALL_MULTIPLES_ABOVE", "render_figures", "start_figures",
-           "PendingFigures", "write_figure", "REPORT_FORMATS", "svg_size_inches", "check_figure_request", "save_figure", "figure_stems",
+           "PendingFigures", "write_figure", "REPORT_FORMATS",
+           "svg_size_inches", "check_figure_request", "save_figure", "figure_stems",
            "pair_figures_for", "passk_figure", "diff_figure", "diffs_figure", "histogram_figure", "coverage_figure",
            "coverage_overview_figure", "cover_figure", "extrapolation_figure", "budget_figure", "answers_figure",
            "sweep_figure", "algorithms_figure", "STYLE", "DPI"]

@@ -66,7 +66,8 @@ def _skipped(what: str, why: str) -> str:
 
 
 def perplexity_figures(pp: PerplexityAnalysis, figures_dir: Path,
-                       colors: dict[str, str] | None = None, formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
+                       colors: dict[str, str] | None = None,
+                       formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for the perplexity part: box plots, matrix table, readings."""
     cells = list(pp.cells)
     if not cells:
@@ -155,7 +156,8 @@ def _palette(colors: dict[str, str] | None, models: list[str]) -> dict[str, str]
 
 
 def entropy_part(pp: PerplexityAnalysis, figures_dir: Path,
-                 colors: dict[str, str] | None = None, formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
+                 colors: dict[str, str] | None = None,
+                 formats: Sequence[str] = ("svg",)) -> tuple[list[str], list[str]]:
     """(HTML parts, notes) for token entropy per model and the entropy-matched temperature."""
     ents = list(pp.entropies)
     if not ents:
