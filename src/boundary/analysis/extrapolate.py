@@ -141,18 +141,24 @@ def _log_pmf(gn, gc, alpha, beta, logit_pi0, zero_inflated, grad: bool = False, 
     if not zero_inflated:
         return (log_bb, np.stack([d_la, d_lb])) if grad else log_bb
     log_pi0, log_keep = _log_sigmoid(logit_pi0), _log_sigmoid(-logit_pi0)
-    zero = gc == 0
-    out = np.where(zero, np.logaddexp(log_pi0, log_keep + log_bb), log_keep + log_bb)
+    zero = gc == 0                           # only these groups see π₀: the work below is on them alone
+    out = log_keep + log_bb
+    bb_zero = log_bb[..., zero]
+    out[..., zero] = np.logaddexp(log_pi0, out[..., zero])
     if not grad:
         return out
-    pi0 = np.exp(log_pi0)
     # c > 0: d/dt ln(1 − π₀) = −π₀. c = 0: L = π₀ + (1 − π₀) BB₀, d ln L / dt = π₀(1 − π₀)(1 − BB₀) / L,
     # and d ln L / d ln BB₀ = r = (1 − π₀) BB₀ / L.
-    r = np.where(zero, np.exp(log_keep + log_bb - out), 1.0)
-    with np.errstate(divide="ignore"):
-        d_zero = np.exp(log_pi0 + log_keep + np.log1p(-np.exp(np.minimum(log_bb, 0.0))) - out)
-    d_t = np.where(zero, d_zero, -pi0)
-    return out, np.stack([r * d_la, r * d_lb, d_t])
+    d_t = np.broadcast_to(-np.exp(log_pi0), out.shape).copy()
+    if np.any(zero):
+        out_zero = out[..., zero]
+        r = np.exp(log_keep + bb_zero - out_zero)
+        with np.errstate(divide="ignore"):
+            d_t[..., zero] = np.exp(log_pi0 + log_keep + np.log1p(-np.exp(np.minimum(bb_zero, 0.0))) - out_zero)
+        d_la, d_lb = d_la.copy(), d_lb.copy()
+        d_la[..., zero] *= r
+        d_lb[..., zero] *= r
+    return out, np.stack([d_la, d_lb, d_t])
 
 
 def _start(gn, gc, w, zero_inflated) -> list[np.ndarray]:
@@ -400,7 +406,8 @@ def predict_pass_at_k(n, c, ks=None, *, k_target: int | None = None, zero_inflat
         P = n_arr.size
         weights = np.stack([np.bincount(inv[rng.integers(0, P, P)], minlength=len(gn)).astype(np.float64)
                             for _ in range(n_boot)])
-        starts = [res.x] + (_start(gn, gc, w, zero_inflated) if zero_inflated else [])
+        # from the full data's optimum, and (zero-inflated) from the data's start with π₀ > 0
+        starts = [res.x] + (_start(gn, gc, w, zero_inflated)[1:] if zero_inflated else [])
         X, converged = _refit_replicates(gn, gc, weights, zero_inflated, starts, log_count)
         for b in np.flatnonzero(~converged):       # rare: the one-at-a-time optimizer
             X[b] = _slsqp(gn, gc, weights[b], zero_inflated, [res.x], log_count).x
