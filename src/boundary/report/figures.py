@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import re
-import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -52,6 +50,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator, PercentF
 
 from boundary.analysis.analyze import TAUS, Analysis, BenchmarkAnalysis
 from boundary.analysis.histogram import BIN_LABELS
+from boundary._fork import fork_workers
 from boundary.errors import BoundaryError
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -1111,38 +1110,9 @@ def _render_in_worker(job: _Job) -> dict[str, Path]:
 
 
 def _workers(requested: int | None, n_jobs: int) -> int:
-    """Processes to draw ``n_jobs`` figures with: 1 (this process) for few figures, else up to 2."""
-    if requested is None:
-        env = os.environ.get("BOUNDARY_REPORT_WORKERS", "")
-        if env.strip():
-            try:
-                requested = int(env)
-            except ValueError:
-                raise BoundaryError(f"BOUNDARY_REPORT_WORKERS={env!r}: expected a whole number of processes, "
-                                    "e.g. 1 to draw every figure in this process.") from None
-        else:
-            requested = min(2, os.cpu_count() or 1) if n_jobs >= 12 else 1
-    if requested <= 1 or n_jobs < 2:
-        return 1
-    # a daemon process cannot have children; fork is the start method that needs no importable __main__
-    if multiprocessing.current_process().daemon or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if not _fork_is_safe():
-        return 1
-    return min(requested, n_jobs)
-
-
-def _fork_is_safe() -> bool:
-    """False in a process that holds an engine or a cluster connection (``boundary run`` draws its
-    report after sampling): forking CUDA contexts, vLLM's threads or Ray's gRPC channels is not."""
-    ray = sys.modules.get("ray")
-    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
-        return False
-    torch = sys.modules.get("torch")
-    cuda = getattr(torch, "cuda", None) if torch is not None else None
-    if cuda is not None and getattr(cuda, "is_initialized", lambda: False)():
-        return False
-    return "vllm" not in sys.modules
+    """Processes to draw ``n_jobs`` figures with: 1 (this process) for few figures, else up to 2
+    (``BOUNDARY_REPORT_WORKERS`` overrides)."""
+    return fork_workers(requested, "BOUNDARY_REPORT_WORKERS", n_jobs, worth_it=n_jobs >= 12)
 
 
 class PendingFigures:
