@@ -135,3 +135,49 @@ def test_errors():
         check_extrapolation([2, 2], [1, 0], fraction=0.25)          # floor(2/4) = 0 samples
     with pytest.raises(AnalysisError):
         power_law_fit(np.arange(1, 9), np.ones(8))
+
+
+# 60 problems, 64 samples each (a fit on a quarter of the demo's countdown/base samples): the full
+# fit has π₀ ≈ 0, where the likelihood is nearly flat in logit π₀, and many bootstrap replicates
+# have their optimum at π₀ > 0 — a refit started only from the full fit stopped short of it
+FLAT_PI0_COUNTS = [1, 9, 3, 4, 4, 2, 1, 5, 3, 0, 0, 0, 1, 5, 4, 1, 4, 1, 1, 4, 1, 0, 0, 0, 2, 0, 3, 2, 0, 0, 1, 1, 1,
+                   1, 2, 1, 0, 3, 1, 2, 0, 3, 4, 0, 2, 5, 8, 1, 6, 0, 3, 0, 2, 1, 0, 0, 3, 2, 1, 6]
+
+
+@pytest.mark.parametrize("zero_inflated", [True, False])
+@pytest.mark.parametrize("data", ["flat_pi0", "beta"])
+def test_bootstrap_refits_reach_the_optimum_of_every_replicate(zero_inflated, data):
+    from boundary.analysis.extrapolate import _groups, _log_pmf, _refit_replicates, _slsqp, _start
+    if data == "flat_pi0":
+        n, c = np.full(60, 64), np.array(FLAT_PI0_COUNTS)
+    else:
+        rng = np.random.default_rng(3)
+        p = np.where(rng.random(200) < 0.3, 0.0, rng.beta(0.5, 2.0, 200))
+        n = np.full(200, 32)
+        c = rng.binomial(n, p)
+    gn, gc, inv, _ = _groups(n, c)
+    w = np.bincount(inv, minlength=len(gn)).astype(np.float64)
+    full = _slsqp(gn, gc, w, zero_inflated)
+    rng = np.random.default_rng(0)
+    weights = np.stack([np.bincount(inv[rng.integers(0, n.size, n.size)], minlength=len(gn)).astype(np.float64)
+                        for _ in range(40)])
+    starts = [full.x] + (_start(gn, gc, w, zero_inflated)[1:] if zero_inflated else [])
+    X, converged = _refit_replicates(gn, gc, weights, zero_inflated, starts)
+    assert converged.all()
+    worse_before = 0
+    for b in range(len(weights)):
+        x = X[b]
+        lp = _log_pmf(gn, gc, np.exp(x[0]), np.exp(x[1]), x[2] if zero_inflated else 0.0, zero_inflated)
+        ours = -float(np.dot(weights[b], lp))
+        best = _slsqp(gn, gc, weights[b], zero_inflated, [full.x, *_start(gn, gc, w, zero_inflated)]).fun
+        assert ours <= best + 1e-4, (b, ours, best)
+        worse_before += _slsqp(gn, gc, weights[b], zero_inflated, [full.x]).fun > ours + 1e-2
+    if data == "flat_pi0" and zero_inflated:
+        assert worse_before >= 5          # what the one-start refit missed (and the Newton refit finds)
+
+
+def test_a_zero_inflated_estimate_lies_inside_its_bootstrap_interval():
+    ex = predict_pass_at_k(np.full(60, 64), FLAT_PI0_COUNTS, [64, 256, 1024], zero_inflated=True, n_boot=100)
+    assert np.all(ex.lower <= ex.estimate) and np.all(ex.estimate <= ex.upper)
+    # the replicates with π₀ > 0 widen the interval far below the estimate at large k
+    assert ex.lower[-1] < ex.estimate[-1] - 0.1
