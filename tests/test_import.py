@@ -209,3 +209,16 @@ def test_paper_import_killed_midway_resumes_without_duplicates(tmp_path):
         {str(i): sum(x["score"]) for i, x in enumerate(lines)}
     assert run.samples(["problem_id"]).num_rows == 12 * 16
     assert run.problems().num_rows == 12
+
+
+def test_a_second_paper_file_for_the_same_model_and_benchmark_is_refused(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(json.dumps(x) + "\n" for x in paper_lines(seed=0)), encoding="utf-8")
+    b.write_text("".join(json.dumps(x) + "\n" for x in paper_lines(seed=1)), encoding="utf-8")
+    import_paper_jsonl(a, tmp_path / "run", model="m", benchmark="aime24")
+    before = Run(tmp_path / "run").counts().to_pylist()
+    with pytest.raises(InputError, match="already stored with another text"):
+        import_paper_jsonl(b, tmp_path / "run", model="m", benchmark="aime24")
+    assert Run(tmp_path / "run").counts().to_pylist() == before
+    again = import_paper_jsonl(a, tmp_path / "run", model="m", benchmark="aime24")     # the same file: resumes
+    assert again.skipped_samples == again.samples

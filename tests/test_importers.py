@@ -157,6 +157,20 @@ def test_lm_eval_partial_import_then_full_gives_the_same_store(tmp_path):
     assert s.parts[0].skipped_samples == 8 and store(tmp_path / "resumed") == store(full)
 
 
+def test_lm_eval_other_files_imported_alone_are_refused_not_skipped(tmp_path):
+    # each file is one run of gsm8k: imported alone, each numbers its samples from 0
+    run_import("lm-eval", [GSM[0]], tmp_path / "run")
+    before = store(tmp_path / "run")
+    with pytest.raises(InputError, match=r"sample 0 of problem '0' is already stored with another text.*"
+                                         r"Give the earlier files first, in their order, then the new ones"):
+        run_import("lm-eval", [GSM[1]], tmp_path / "run")
+    assert store(tmp_path / "run") == before                          # nothing lost, nothing added
+    s = run_import("lm-eval", GSM, tmp_path / "run")                 # the way out the message gives
+    assert s.parts[0].skipped_samples == 4
+    run_import("lm-eval", GSM, tmp_path / "direct")
+    assert store(tmp_path / "run") == store(tmp_path / "direct")
+
+
 KILL_CHILD = textwrap.dedent("""
     import sys, time
     import boundary.store.run as R

@@ -10,6 +10,7 @@ halfway resumes where it stopped when run again, and a finished import run twice
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -145,11 +146,49 @@ def binary_status(value: Any) -> str | None:
     return None
 
 
-class StreamWriter:
-    """Writes one (model, benchmark) pair's problems, samples and verdicts; skips stored keys."""
+def _digest(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
-    def __init__(self, run: Run, model: str, benchmark: str, *, shard_samples: int = 50_000):
+
+class StoredTexts:
+    """Whether a sample about to be skipped as stored is the stored one: the same text under its key.
+
+    Importers number samples by position (a problem's i-th sample in the files given, or its seed),
+    so a resumed import meets its own samples again, while other files imported alone would meet
+    other samples under the same keys; skipping those would lose them. The stored texts of the
+    (model, benchmark) pair are read (as digests) the first time a stored key is met.
+    """
+
+    def __init__(self, run: Run, model: str, benchmark: str, fmt: str):
+        self.run, self.model, self.benchmark, self.fmt = run, model, benchmark, fmt
+        self._digests: dict[tuple[str, int], bytes | None] | None = None
+
+    def check(self, problem_id: str, sample_index: int, text: str | None) -> None:
+        """Raise ``InputError`` when the stored sample under this key has another text."""
+        if self._digests is None:
+            import pyarrow.compute as pc
+            t = self.run.read("samples", ["problem_id", "sample_index", "text"],
+                              filter=(pc.field("model") == self.model) & (pc.field("benchmark") == self.benchmark))
+            self._digests = {(p, int(i)): _digest(x) for p, i, x in
+                             zip(t["problem_id"].to_pylist(), t["sample_index"].to_pylist(), t["text"].to_pylist())}
+        key = (problem_id, int(sample_index))
+        if key in self._digests and self._digests[key] != _digest(text):
+            raise InputError(
+                f"{self.model} on {self.benchmark}: sample {sample_index} of problem {problem_id!r} is already stored "
+                f"with another text, so these are not (all) the samples imported before. The {self.fmt} format numbers "
+                "each problem's samples by their place in the files given (or their seed): other files imported "
+                "alone would take the numbers of stored samples and be skipped. Give the earlier files first, in "
+                f"their order, then the new ones (`boundary import {self.fmt} OLD… NEW… --run RUN`): stored samples "
+                "are kept and the new ones numbered after them. Or import the new files under another --model name.")
+
+
+class StreamWriter:
+    """Writes one (model, benchmark) pair's problems, samples and verdicts; skips stored keys (after
+    checking that they hold the same text: :class:`StoredTexts`)."""
+
+    def __init__(self, run: Run, model: str, benchmark: str, *, shard_samples: int = 50_000, fmt: str = "this"):
         self.run, self.model, self.benchmark, self.shard_samples = run, model, benchmark, shard_samples
+        self.stored = StoredTexts(run, model, benchmark, fmt)
         self.have_samples = run.keys("samples", model, benchmark)
         self.have_verdicts = run.keys("verdicts", model, benchmark)
         probs = run.read("problems", ["benchmark", "problem_id"])
@@ -176,6 +215,8 @@ class StreamWriter:
             self.part.verdicts += 1
             self.part.verifier = s.verifier
         in_samples = key in self.have_samples
+        if in_samples:
+            self.stored.check(s.problem_id, s.sample_index, s.text)
         if in_samples and (s.status is None or key in self.have_verdicts):
             self.part.skipped_samples += 1
             return

@@ -313,7 +313,7 @@ def import_evalplus(paths: list[str | Path], run: str | Path | Run, *, model: st
     run.remove_stale_temporaries()
     parts = []
     for g in groups.values():
-        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples)
+        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples, fmt=FORMAT)
         verifier = f"{FORMAT}:{g.verdict}" if g.verdict else None
         next_index: dict[str, int] = {}
         for inp in g.inputs:

@@ -377,7 +377,7 @@ def import_inspect(paths: list[str | Path], run: str | Path | Run, *, model: str
     kind = options.get("kind", "math")
     parts = []
     for g in groups.values():
-        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples)
+        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples, fmt=FORMAT)
         verifier = f"{FORMAT}:{g.scorer}" if g.scorer else None
         next_index: dict[str, int] = {}
         for log in g.logs:

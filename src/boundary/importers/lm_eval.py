@@ -225,7 +225,7 @@ def import_lm_eval(paths: list[str | Path], run: str | Path | Run, *, model: str
     kind = options.get("kind", "math")
     parts = []
     for g in groups.values():
-        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples)
+        w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples, fmt=FORMAT)
         verifier = verifier_name(g.metric or "", g.filter or "none")
         next_index: dict[str, int] = {}
         for path in g.files:

@@ -149,7 +149,7 @@ def import_nemo_skills(paths: list[str | Path], run: str | Path | Run, *, model:
         which = None
     run = run if isinstance(run, Run) else Run.create(run)
     run.remove_stale_temporaries()
-    w = StreamWriter(run, model, benchmark, shard_samples=shard_samples)
+    w = StreamWriter(run, model, benchmark, shard_samples=shard_samples, fmt=FORMAT)
     kind = options.get("kind", "math")
     verifier = f"{FORMAT}:{which}" if which else None
     for k, path in enumerate(files):

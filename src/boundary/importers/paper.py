@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from boundary.errors import InputError
 from boundary._files import sha256_file
-from boundary.importers._stream import read_lines
+from boundary.importers._stream import StoredTexts, read_lines
 from boundary.store import ImportRecord, Run
 
 VERIFIER = "imported:paper-jsonl"
@@ -134,6 +134,7 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
     run = run if isinstance(run, Run) else Run.create(run)
     run.remove_stale_temporaries()
     have_samples = run.keys("samples", model, benchmark)
+    stored = StoredTexts(run, model, benchmark, "paper")
     have_verdicts = run.keys("verdicts", model, benchmark)
     probs = run.read("problems", ["benchmark", "problem_id"])
     have_problems = {p for b, p in zip(probs["benchmark"].to_pylist(), probs["problem_id"].to_pylist())
@@ -162,6 +163,8 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
             key = (pid, j)
             samples += 1
             fr = p["finish_reason"][j] if p["finish_reason"] else None
+            if key in have_samples:
+                stored.check(pid, j, t)
             if key in have_samples and key in have_verdicts:
                 skipped += 1
                 continue
