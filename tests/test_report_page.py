@@ -291,8 +291,9 @@ def test_chromium_headline_links_open_the_problems_in_samples_html(tmp_path):
     run = make_run(tmp_path / "r")
     paths = write_report(analyze(run, AnalysisConfig(**CFG)), run.path / "report")
     html = paths.index_html.read_text(encoding="utf-8")
-    href = "samples.html#bench=toy&amp;solved_by=base&amp;not_by=rl"
-    assert f'href="{href}"' in html and 'href="samples.html#bench=toy&amp;solved_by=rl&amp;not_by=base"' in html
+    href = "samples.html#bench=toy&amp;solved_by=base&amp;not_by=rl&amp;from=answer-toy"
+    assert f'href="{href}"' in html
+    assert 'href="samples.html#bench=toy&amp;solved_by=rl&amp;not_by=base&amp;from=answer-toy"' in html
     only_base = sorted(p for p, c in SOLVED.items() if c["base"] > 0 and c["rl"] == 0)
     only_rl = sorted(p for p, c in SOLVED.items() if c["rl"] > 0 and c["base"] == 0)
     with sync_playwright() as pw:
@@ -303,6 +304,11 @@ def test_chromium_headline_links_open_the_problems_in_samples_html(tmp_path):
             pg.wait_for_function(f"document.querySelectorAll('#problems tbody tr').length === {len(only_base)}")
             rows = pg.eval_on_selector_all("#problems tbody tr", "rs => rs.map(r => r.dataset.problem)")
             assert rows == only_base
+            # "back to the report" returns to the table the reader came from, not to the top
+            assert pg.get_attribute("#back", "href") == "index.html#answer-toy"
+            pg.click("#back")
+            pg.wait_for_url("**/index.html#answer-toy")
+            assert pg.evaluate("window.scrollY") > 0 or pg.locator("#answer-toy").bounding_box()["y"] < 5
             pg.goto(paths.samples_html.as_uri() + "#bench=toy&solved_by=rl&not_by=base")
             pg.wait_for_function(f"document.querySelectorAll('#problems tbody tr').length === {len(only_rl)}")
             assert pg.eval_on_selector_all("#problems tbody tr", "rs => rs.map(r => r.dataset.problem)") == only_rl
@@ -335,3 +341,47 @@ def test_a_plugin_section_appears_in_the_page_and_the_contents(tmp_path):
     assert seen == [tmp_path / "rep"]
     assert '<section id="plugin-check"><h2>Plugin check</h2><p>from a plugin &amp; escaped</p></section>' in page
     assert 'href="#plugin-check"' in page
+
+
+def test_chromium_samples_html_shows_nine_models_without_sideways_scrolling(tmp_path):
+    """With more than four models the problem list has one narrow heat cell per model (count shaded by
+    accuracy, c/n on hover) under a vertical name, and every model fits in the list's width."""
+    from playwright.sync_api import sync_playwright
+
+    from boundary.report.browser import write_browser
+    from boundary.store import Run
+    _chromium()
+    run = Run.create(tmp_path / "r")
+    models = ["base"] + [f"rl-checkpoint-{i}" for i in range(8)]
+    run.write("problems", pa.Table.from_pylist([{"benchmark": b, "problem_id": f"{b}-{i:03d}", "question": "q",
+                                                 "reference": "42", "metadata": "{}"}
+                                                for b in ("math", "aime") for i in range(12)]))
+    rows = [{"model": m, "benchmark": b, "problem_id": f"{b}-{i:03d}", "sample_index": j, "text": "t",
+             "finish_reason": "stop", "completion_tokens": 5}
+            for m in models for b in ("math", "aime") for i in range(12) for j in range(64)]
+    run.write("samples", pa.Table.from_pylist(rows))
+    run.write("verdicts", pa.Table.from_pylist([
+        {**{k: r[k] for k in ("model", "benchmark", "problem_id", "sample_index")},
+         "status": "correct" if r["sample_index"] < 7 * (models.index(r["model"]) % 3) else "wrong",
+         "extracted": "42", "path": "exact", "verifier": "test"} for r in rows]))
+    run.add_models(models)
+    run.add_benchmarks(["math", "aime"])
+    res = write_browser(run, tmp_path / "out")
+    with sync_playwright() as pw:
+        browser, pg, ev = _open(pw, res.path)
+        try:
+            pg.wait_for_selector("#problems tbody tr")
+            assert pg.evaluate("document.getElementById('list').scrollWidth <= document.getElementById('list')"
+                               ".clientWidth")
+            heads = pg.eval_on_selector_all("#problems th.vert", "hs => hs.map(h => h.textContent)")
+            assert heads == models
+            assert pg.inner_text("#problems th >> nth=0").startswith("problem (correct of 64)")
+            first = pg.eval_on_selector_all("#problems tbody tr:first-child td.heat",
+                                            "ts => ts.map(t => [t.textContent, t.title, t.style.background])")
+            assert [c[0] for c in first] == [str(7 * (i % 3)) for i in range(9)]
+            assert first[1][1] == "rl-checkpoint-0: 7/64 correct" and first[1][2].startswith("rgba(26, 127, 55")
+            assert first[0][2] == ""                              # none correct: no shading
+            assert pg.evaluate("document.documentElement.scrollWidth") <= VIEW["width"]
+            assert not ev["errors"], ev["errors"]
+        finally:
+            browser.close()

@@ -381,6 +381,11 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background:#fafbfc; position: sticky; top: 0; }
 td.num { text-align:right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.vert { writing-mode: vertical-rl; transform: rotate(180deg); text-align: left; max-height: 120px;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 6px 2px; font-weight: 600; }
+td.heat { padding: 4px 3px; min-width: 28px; }
+td .bench { color: var(--muted); font-size: 11.5px; }
+td.pid { white-space: nowrap; }
 tr.prob { cursor: pointer; }
 tr.prob:hover { background:#f1f6fb; }
 tr.prob.sel { background:#e2eefa; }
@@ -408,7 +413,7 @@ mark { background: #fde68a; }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } #list { max-height: none; } }
 </style></head><body>
 <header><h1>Sample browser</h1><div class="run">__TITLE__</div>
-<div><a href="index.html">← back to the report</a></div></header>
+<div><a href="index.html" id="back">← back to the report</a></div></header>
 <main>
 <section class="card" id="left">
   <div id="filters">
@@ -434,6 +439,9 @@ mark { background: #fde68a; }
 "use strict";
 const META = JSON.parse(document.getElementById("meta").textContent);
 const INDEX = JSON.parse(document.getElementById("index").textContent);
+const SAME_N = (() => {    // the one n every (model, problem) has, or null
+  const ns = new Set(); for (const p of INDEX) for (const c of Object.values(p.c)) ns.add(c[0]);
+  return ns.size === 1 ? [...ns][0] : null; })();
 const PAYLOADS = JSON.parse(document.getElementById("payloads").textContent);
 const cache = new Map();
 let page = 0, current = null, filtered = INDEX, textHits = null;
@@ -501,6 +509,7 @@ function pairValue(a, b) { return "pair:" + JSON.stringify([a, b]); }
 // #bench=B&solved=only:M|all|some|none, #bench=B&problem=ID (opens that problem). Values are URI-encoded.
 async function fromHash() {
   const h = new URLSearchParams(location.hash.slice(1));
+  if (h.get("from")) document.getElementById("back").href = "index.html#" + encodeURIComponent(h.get("from"));
   const bench = h.get("bench"), sb = h.get("solved_by"), nb = h.get("not_by"), solved = h.get("solved");
   const prob = h.get("problem");
   const fb = document.getElementById("f-bench"), fs = document.getElementById("f-solved");
@@ -578,13 +587,28 @@ function renderList() {
   list.replaceChildren();
   const n = filtered.length, ps = META.pageSize;
   document.getElementById("count").textContent = n + " of " + INDEX.length + " problems match";
-  const head = el("tr", {}, el("th", {text: "benchmark"}), el("th", {text: "problem"}),
-    ...META.models.map(m => el("th", {class: "num", text: m + " c/n"})), el("th", {text: "question"}));
+  // many models: one narrow cell per model (correct count, shaded by accuracy, c/n on hover) under a
+  // vertical name, and the benchmark under the problem id, so every model fits without sideways scrolling
+  const many = META.models.length > 4, multi = META.benchmarks.length > 1;
+  const head = el("tr", {}, ...(many ? [] : [el("th", {text: "benchmark"})]),
+    el("th", {text: many && SAME_N ? "problem (correct of " + SAME_N + ")" : "problem"}),
+    ...META.models.map(m => el("th", {class: "num" + (many ? " vert" : ""), title: m,
+                                      text: many ? m : m + " c/n"})),
+    el("th", {text: "question"}));
   const tbody = el("tbody");
   for (const p of filtered.slice(page * ps, (page + 1) * ps)) {
+    const id = many ? el("td", {class: "pid"}, p.p, multi ? el("div", {class: "bench", text: p.b}) : null)
+                    : el("td", {text: p.p});
     const tr = el("tr", {class: "prob" + (current === p.k ? " sel" : ""), "data-key": p.k, "data-problem": p.p},
-      el("td", {text: p.b}), el("td", {text: p.p}),
-      ...META.models.map(m => { const c = p.c[m]; return el("td", {class: "num", text: c ? c[1] + "/" + c[0] : "—"}); }),
+      ...(many ? [] : [el("td", {text: p.b})]), id,
+      ...META.models.map(m => {
+        const c = p.c[m];
+        if (!c) return el("td", {class: "num", text: "—"});
+        const td = el("td", {class: "num" + (many ? " heat" : ""), title: m + ": " + c[1] + "/" + c[0] + " correct",
+                             text: many && SAME_N ? String(c[1]) : c[1] + "/" + c[0]});
+        if (many && c[1] > 0) td.style.background = "rgba(26,127,55," + (0.08 + 0.5 * c[1] / c[0]).toFixed(3) + ")";
+        return td;
+      }),
       el("td", {class: "q", text: p.q}));
     tr.onclick = () => show(p);
     tbody.append(tr);

@@ -104,12 +104,14 @@ def comparison_anchor(benchmark: str, model: str) -> str:
 
 def samples_link(samples_href: str, benchmark: str, solved_by: str | None = None,
                  not_by: str | None = None) -> str:
-    """A link into the sample browser: ``samples.html#bench=B&solved_by=A&not_by=M`` (browser.py reads it)."""
+    """A link into the sample browser: ``samples.html#bench=B&solved_by=A&not_by=M&from=answer-B``
+    (browser.py reads it; ``from``: where its "back to the report" link returns, this benchmark's answer)."""
     parts = [f"bench={quote(benchmark, safe='')}"]
     if solved_by is not None:
         parts.append(f"solved_by={quote(solved_by, safe='')}")
     if not_by is not None:
         parts.append(f"not_by={quote(not_by, safe='')}")
+    parts.append(f"from=answer-{slug(benchmark)}")
     return f"{samples_href}#{'&'.join(parts)}"
 
 
