@@ -587,6 +587,15 @@ def test_evalplus_samples_only_with_the_release_file_are_regraded_by_boundary_ve
     assert c[(DS, "mbpp+", "Mbpp/2")] == (3, 2) and c[("completions", "humaneval+", "HumanEval/2")] == (2, 1)
 
 
+def test_evalplus_completions_imported_again_with_the_release_file_are_the_same_samples(tmp_path, no_caches):
+    # first without the release file: the completion alone is stored; then with it (prompt + completion):
+    # the same samples, skipped as stored, not refused as other files
+    run_import("evalplus", [EP_COMPLETIONS], tmp_path / "run", model="m")
+    before = store(tmp_path / "run")
+    s = run_import("evalplus", [EP_COMPLETIONS], tmp_path / "run", model="m", options={"source": str(CODE)})
+    assert s.parts[0].skipped_samples == 2 and store(tmp_path / "run") == before
+
+
 def _copy_evalplus(tmp_path):
     d = tmp_path / "humaneval"
     d.mkdir()

@@ -43,6 +43,9 @@ class SampleRow:
     verifier: str | None = None
     detail: str | None = None
     seed: int | None = None
+    also_stored_as: tuple[str, ...] = ()
+    """Other texts an earlier import may have stored for this very sample (EvalPlus: the completion
+    alone, when the release file that gives its prompt was not given then)."""
 
 
 @dataclass
@@ -163,8 +166,9 @@ class StoredTexts:
         self.run, self.model, self.benchmark, self.fmt = run, model, benchmark, fmt
         self._digests: dict[tuple[str, int], bytes | None] | None = None
 
-    def check(self, problem_id: str, sample_index: int, text: str | None) -> None:
-        """Raise ``InputError`` when the stored sample under this key has another text."""
+    def check(self, problem_id: str, sample_index: int, text: str | None, also: tuple[str, ...] = ()) -> None:
+        """Raise ``InputError`` when the stored sample under this key has another text (than ``text`` or
+        one of ``also``)."""
         if self._digests is None:
             import pyarrow.compute as pc
             t = self.run.read("samples", ["problem_id", "sample_index", "text"],
@@ -172,7 +176,7 @@ class StoredTexts:
             self._digests = {(p, int(i)): _digest(x) for p, i, x in
                              zip(t["problem_id"].to_pylist(), t["sample_index"].to_pylist(), t["text"].to_pylist())}
         key = (problem_id, int(sample_index))
-        if key in self._digests and self._digests[key] != _digest(text):
+        if key in self._digests and self._digests[key] not in {_digest(t) for t in (text, *also)}:
             raise InputError(
                 f"{self.model} on {self.benchmark}: sample {sample_index} of problem {problem_id!r} is already stored "
                 f"with another text, so these are not (all) the samples imported before. The {self.fmt} format numbers "
@@ -216,7 +220,7 @@ class StreamWriter:
             self.part.verifier = s.verifier
         in_samples = key in self.have_samples
         if in_samples:
-            self.stored.check(s.problem_id, s.sample_index, s.text)
+            self.stored.check(s.problem_id, s.sample_index, s.text, s.also_stored_as)
         if in_samples and (s.status is None or key in self.have_verdicts):
             self.part.skipped_samples += 1
             return

@@ -339,14 +339,15 @@ def import_evalplus(paths: list[str | Path], run: str | Path | Run, *, model: st
                     detail = json.dumps({key: entry.get(key) for key in ("base_status", "plus_status",
                                                                           "base_fail_tests", "plus_fail_tests")},
                                         default=str)[:2000]
-                text = s.text
+                text, also = s.text, ()
                 if s.completion and tid in g.problems:
                     text = g.problems[tid].question + text          # evaluate: prompt + completion
+                    also = (s.text,)       # what an import without the release file stored
                 j = next_index[tid]
                 next_index[tid] = j + 1
                 n_file += 1
                 w.sample(SampleRow(tid, j, text, status=status, verifier=verifier if status else None,
-                                   detail=detail))
+                                   detail=detail, also_stored_as=also))
             w.flush()
             digest = sha256_file(inp) if inp.is_file() else None
             run.add_import(ImportRecord(kind=FORMAT, file=str(inp.resolve()), sha256=digest,
