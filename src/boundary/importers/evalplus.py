@@ -339,7 +339,8 @@ def import_evalplus(paths: list[str | Path], run: str | Path | Run, *, model: st
                     detail = json.dumps({key: entry.get(key) for key in ("base_status", "plus_status",
                                                                           "base_fail_tests", "plus_fail_tests")},
                                         default=str)[:2000]
-                text, also = s.text, ()
+                text = s.text
+                also: tuple[str, ...] = ()
                 if s.completion and tid in g.problems:
                     text = g.problems[tid].question + text          # evaluate: prompt + completion
                     also = (s.text,)       # what an import without the release file stored
