@@ -13,6 +13,18 @@ DATA = Path(__file__).resolve().parent / "data" / "runs"
 
 
 def _same(a, b, path=""):
+    if "/extrapolation" in path and isinstance(a, float) and isinstance(b, float):
+        # stop 21 refits the beta-binomial by Newton (SLSQP stopped short on flat likelihoods): the
+        # likelihood may only rise, the probabilities agree to 1e-3; α and β of these n = 8 fits lie on
+        # a ridge (α / (α + β) fixed, α large) where the optimizer's stopping point is arbitrary
+        leaf = path.rsplit("/", 1)[-1]
+        if leaf == "log_likelihood":
+            assert b >= a - 1e-9, (path, a, b)
+        elif leaf == "aic":
+            assert b <= a + 1e-8, (path, a, b)
+        elif leaf not in ("alpha", "beta"):
+            assert abs(a - b) <= 1e-3, (path, a, b)
+        return
     assert type(a) is type(b), path
     if isinstance(a, dict):
         assert set(a) == set(b), (path, set(a) ^ set(b))
