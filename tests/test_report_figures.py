@@ -297,3 +297,48 @@ def _has_geometry() -> bool:
     r = subprocess.run(["kpsewhich", "geometry.sty"], capture_output=True, text=True) if shutil.which("kpsewhich") \
         else None
     return bool(r and r.stdout.strip())
+
+
+# --------------------------------------------------------------------------- checkpoint sweeps
+def _sweep_analysis(checkpoints: int):
+    """base and grpo-step10 … : pass@1 rises while late checkpoints lose the hard problems (P = 80, n = 16)."""
+    rng = np.random.default_rng(1)
+    P, n = 80, 16
+    pb = rng.beta(0.4, 0.8, P)
+    rows = [dict(model="base", benchmark="toy", problem_id=f"p{i:02d}", n=n, correct=int(c))
+            for i, c in enumerate(rng.binomial(n, pb))]
+    names = ["base"]
+    for j in range(1, checkpoints + 1):
+        t = j / checkpoints
+        p = np.where(pb > 0.3, np.minimum(pb * (1 + t), 1), pb * (1 - t) ** 2)
+        names.append(f"grpo-step{10 * j}")
+        rows += [dict(model=names[-1], benchmark="toy", problem_id=f"p{i:02d}", n=n, correct=int(c))
+                 for i, c in enumerate(rng.binomial(n, p))]
+    cfg = AnalysisConfig(n_boot=200, extrapolate=False)
+    return analyze_counts(pa.Table.from_pylist(rows), config=cfg, models=names)
+
+
+@pytest.mark.parametrize("checkpoints", [3, 30])
+def test_sweep_figure_stays_readable_and_marks_where_the_base_pulls_ahead(checkpoints):
+    from boundary.report.figures import SWEEP_LABELS_UP_TO, _base_ahead_from, sweep_figure
+    a = _sweep_analysis(checkpoints)
+    bench = a.benchmarks[0]
+    (sweep,) = bench.sweeps
+    assert len(sweep.points) == checkpoints
+    start = _base_ahead_from(bench, sweep)
+    # by hand: the base is significantly ahead at k_max (paired interval above 0) from `start` on, not before
+    diff = {c.other: c.diff for c in bench.comparisons}
+    ahead = [diff[p.model].lower[list(diff[p.model].ks).index(sweep.k_max)] > 0 for p in sweep.points]
+    assert ahead[-1] and start is not None
+    first = next(i for i in range(len(ahead)) if all(ahead[i:]))
+    assert start == sweep.points[first].step
+    fig = sweep_figure(bench, sweep, model_colors(a))
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts if "bootstrap CI" not in t.get_text()]      # the per-point names
+    if checkpoints <= SWEEP_LABELS_UP_TO:
+        assert texts == [p.model for p in sweep.points]
+    else:
+        assert texts == [] and len(ax.collections) == 2           # two light bands instead of 2 × 30 error bars
+    legend = [t.get_text() for leg in fig.legends + [ax.get_legend(), *ax.artists] if hasattr(leg, "get_texts")
+              for t in leg.get_texts()]
+    assert any("base ahead at k = 16" in t and "paired bootstrap" in t for t in legend), legend

@@ -870,36 +870,87 @@ def answers_figure(bench: BenchmarkAnalysis, colors: dict[str, str], models: Seq
     return fig
 
 
+SWEEP_LABELS_UP_TO = 12
+"""A sweep with at most this many checkpoints names each point and draws error bars; a longer one
+draws lines with light bands and names no point (99 labels are a smear)."""
+
+
+def _base_ahead_from(bench: BenchmarkAnalysis, sweep) -> int | None:
+    """The first step from which the reference is significantly ahead at k_max at every later
+    checkpoint (the paired bootstrap of reference − model at k_max excludes 0), or None."""
+    diffs = {c.other: c.diff for c in bench.comparisons if c.reference == sweep.base}
+    ahead = []
+    for pt in sweep.points:
+        d = diffs.get(pt.model)
+        if d is None:
+            return None
+        i = int(np.searchsorted(d.ks, sweep.k_max))
+        ahead.append(i < len(d.ks) and d.ks[i] == sweep.k_max and d.lower[i] > 0)
+    if not ahead or not ahead[-1]:
+        return None
+    first = len(ahead) - 1
+    while first > 0 and ahead[first - 1]:
+        first -= 1
+    return sweep.points[first].step
+
+
 def sweep_figure(bench: BenchmarkAnalysis, sweep, colors: dict[str, str]) -> Figure:
     fig = _new_figure(6.2, 4.75)
     _margins(fig, bottom=1.25)
     ax = fig.add_subplot()
     steps = np.array(sweep.steps, dtype=float)
     color = colors.get(sweep.points[-1].model, NEUTRAL)
+    few = len(steps) <= SWEEP_LABELS_UP_TO
     for attr, ci, marker, ls, label in (("pass_at_1", "pass_at_1_ci", "o", "-", "pass@1"),
                                         ("pass_at_kmax", "pass_at_kmax_ci", "s", "--", f"pass@{sweep.k_max}")):
         y = np.array([getattr(p, attr) for p in sweep.points])
         lo = np.array([getattr(p, ci)[0] for p in sweep.points])
         hi = np.array([getattr(p, ci)[1] for p in sweep.points])
-        ax.errorbar(steps, y, yerr=[y - lo, hi - y], marker=marker, color=color, capsize=3, lw=1.8, ms=5, ls=ls,
-                    label=f"{_short(sweep.series, 20)} {label}")
-    for p, s in zip(sweep.points, steps):
-        ax.annotate(_short(p.model, 18), (s, p.pass_at_kmax_ci[1]), xytext=(0, 4), textcoords="offset points",
-                    ha="center", va="bottom", fontsize=7.5, color="#444444")
+        name = f"{_short(sweep.series, 20)} {label}"
+        if few:
+            ax.errorbar(steps, y, yerr=[y - lo, hi - y], marker=marker, color=color, capsize=3, lw=1.8, ms=5,
+                        ls=ls, label=name)
+        else:
+            ax.fill_between(steps, lo, hi, color=color, alpha=BAND_ALPHA + 0.05, lw=0)
+            ax.plot(steps, y, color=color, lw=1.8, ls=ls, marker=marker if len(steps) <= 40 else None, ms=3,
+                    label=name)
+    if few:
+        for p, s in zip(sweep.points, steps):
+            ax.annotate(_short(p.model, 18), (s, p.pass_at_kmax_ci[1]), xytext=(0, 4), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7.5, color="#444444")
     if sweep.base is not None:
         bc = colors.get(sweep.base, NEUTRAL)
         ax.axhline(sweep.base_pass_at_1, color=bc, ls=":", lw=1.3, label=f"{_short(sweep.base, 20)} pass@1")
         ax.axhline(sweep.base_pass_at_kmax, color=bc, ls=(0, (1, 1.2)), lw=2.0, alpha=0.7,
                    label=f"{_short(sweep.base, 20)} pass@{sweep.k_max}")
+        start = _base_ahead_from(bench, sweep)
+        if start is not None:       # named in the legend: a label in the plot would cover the curves
+            ax.axvline(start, color=CROSS_COLOR, lw=1.2, ls="--",
+                       label=(f"{_short(sweep.base, 16)} ahead at k = {sweep.k_max} at every checkpoint"
+                              if start == sweep.points[0].step else
+                              f"from step {start} on: {_short(sweep.base, 16)} ahead at k = {sweep.k_max}")
+                       + " (paired bootstrap)")
     if len(steps):
-        pad = max((steps.max() - steps.min()) * 0.12, 1.0)
+        pad = max((steps.max() - steps.min()) * (0.12 if few else 0.03), 1.0)
         ax.set_xlim(steps.min() - pad, steps.max() + pad)
     ax.set_xlabel("training step")
     ax.set_ylabel("pass@k")
     ax.set_ylim(-0.02, 1.02)
-    _suptitle(ax, f"{bench.benchmark}: {_short(sweep.series, 30)} over training",
-              "error bars: bootstrap CI over problems; dotted: the reference model")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=8.5)
+    _suptitle(ax, f"{bench.benchmark}: {_short(sweep.series, 30)} over training ({len(steps)} checkpoints)",
+              ("error bars" if few else "bands") + ": bootstrap CI over problems; dotted: the reference model")
+    handles, labels = ax.get_legend_handles_labels()
+    wide = [i for i, lab in enumerate(labels) if "paired bootstrap" in lab]
+    if wide:           # the long line on a row of its own, below the others
+        k = wide[0]
+        handles, labels = handles[:k] + handles[k + 1:] + [handles[k]], labels[:k] + labels[k + 1:] + [labels[k]]
+        leg = ax.legend(handles[:-1], labels[:-1], loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2,
+                        fontsize=8.5)
+        ax.add_artist(leg)
+        ax.legend(handles[-1:], labels[-1:], loc="upper center", bbox_to_anchor=(0.5, -0.33), fontsize=8.5,
+                  frameon=False)
+        _margins(fig, bottom=1.5)
+    else:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=8.5)
     return fig
 
 
