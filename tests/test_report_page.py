@@ -385,3 +385,22 @@ def test_chromium_samples_html_shows_nine_models_without_sideways_scrolling(tmp_
             assert not ev["errors"], ev["errors"]
         finally:
             browser.close()
+
+
+def test_a_long_checkpoint_sweep_leads_with_its_sweep_figure_and_a_scrolling_table(tmp_path):
+    """20 checkpoints: the headline table scrolls in a frame and the sweep figure (pass@1 and pass@k_max
+    against step) follows the reading sentence, before the chart; a 3-checkpoint sweep keeps the plain table."""
+    from tests.test_report_figures import _sweep_analysis
+    long = write_report(_sweep_analysis(20), tmp_path / "long", browser=False)
+    html = long.index_html.read_text(encoding="utf-8")
+    answer = html.split('id="answer-toy"')[1].split('class="details"')[0]
+    assert '<div class="scroll tall"><table class="headline"' in answer
+    assert "21 models: the table scrolls" in answer
+    lede, chart = answer.index('class="lede"'), answer.index("passk-chart")
+    sweep_img = answer.index('alt="toy: grpo over training"')
+    assert lede < sweep_img < chart
+    assert html.count('id="fig-toy_sweep_grpo"') == 1              # the details keep the anchor
+    short = write_report(_sweep_analysis(3), tmp_path / "short", browser=False)
+    html = short.index_html.read_text(encoding="utf-8")
+    answer = html.split('id="answer-toy"')[1].split('class="details"')[0]
+    assert "scroll tall" not in answer and "over training" not in answer

@@ -132,6 +132,11 @@ def _td(inner: str, sig: str | None = None, title: str | None = None, cls: str =
 _FAVOURS = {"ref": "significant, in favour of the reference", "model": "significant, in favour of the model"}
 
 
+TALL_TABLE_ROWS = 15
+"""More rows than this (a checkpoint sweep): the headline table scrolls inside a frame ~15 rows high,
+so the reading sentence and the chart still follow within the first screens."""
+
+
 def headline_table_html(bench: BenchmarkAnalysis, colors: dict[str, str], level: float, *,
                         samples_href: str | None = None) -> str:
     """The headline table of one benchmark (HTML, every user string escaped)."""
@@ -182,7 +187,12 @@ def headline_table_html(bench: BenchmarkAnalysis, colors: dict[str, str], level:
                   f'{"" if exact else " (expected counts over k-subsets)"}'
                   + (" — click a count for those problems in the sample browser" if samples_href else "")
                   + '; a model\'s name opens its comparison\'s reading and figures.</p>')
-    return (f'<div class="scroll"><table class="headline" id="headline-{_e(slug(bench.benchmark))}">'
+    tall = len(rows) > TALL_TABLE_ROWS
+    if tall:                       # a long sweep: the table scrolls inside its frame, the header stays
+        legend += (f'<p class="legend">{len(rows)} models: the table scrolls (its header stays); the sentence '
+                   'and the figures below summarise them.</p>')
+    return (f'<div class="scroll{" tall" if tall else ""}"><table class="headline" '
+            f'id="headline-{_e(slug(bench.benchmark))}">'
             f'<thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{legend}')
 
 
@@ -226,4 +236,5 @@ def _comparison_cells(bench: BenchmarkAnalysis, r: HeadlineRow, samples_href: st
     return cells
 
 
-__all__ = ["HeadlineRow", "headline_rows", "headline_table_html", "comparison_anchor", "samples_link"]
+__all__ = ["TALL_TABLE_ROWS", "HeadlineRow", "headline_rows", "headline_table_html", "comparison_anchor",
+           "samples_link"]

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from boundary.analysis.analyze import Analysis
 from boundary.report._common import fmt_count, fmt_k_interval, level_pct, model_colors, model_order, slug
-from boundary.report.figures import FigureFile
+from boundary.report.figures import SWEEP_LABELS_UP_TO, FigureFile
 from boundary.report.headline import comparison_anchor, headline_table_html
 from boundary.report.interactive import CHART_JS, passk_chart
 from boundary.report.reading import (benchmark_readings, benchmark_sentence, comparison_reading, further_sentences,
@@ -75,6 +75,8 @@ h2 a.more { float: right; font-size: 13px; font-weight: 400; margin-top: 6px; }
   margin: 14px 0 18px; box-shadow: 0 1px 2px rgba(16,24,40,.04); }
 .answer h2 { margin: 10px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 table.headline { font-size: 13.5px; min-width: 100%; }
+.scroll.tall { max-height: 440px; overflow-y: auto; border-bottom: 1px solid var(--line); }
+.scroll.tall table.headline thead th { position: sticky; top: 0; z-index: 1; background: #f6f8fa; }
 table.headline th, table.headline td { padding: 4px 9px; }
 table.headline th .unit { font-weight: 400; color: var(--muted); font-size: 12px; }
 table.headline th.model-cell { font-weight: 600; background: none; border-bottom: 1px solid var(--line); }
@@ -188,7 +190,7 @@ def _figure_group(heading: str, figs: list[FigureFile], figures_rel: str, wide: 
             + [_figure_html(f, figures_rel, wide=wide) for f in figs] + ["</div>"])
 
 
-def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False) -> str:
+def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False, anchor: bool = True) -> str:
     """One figure card: the SVG inline (as a data URI), its caption and links to its files. A
     drawing wider than one plot (small multiples) spans the grid's row, at most its own size."""
     try:
@@ -199,8 +201,9 @@ def _figure_html(f: FigureFile, figures_rel: str, wide: bool = False) -> str:
     style = f' style="max-width:{round(width_in * 96)}px"' if wide or panels else ""
     links = [f'<a href="{_e(_href(figures_rel, path))}">{label}</a>'
              for label, path in (("PNG", f.png), ("SVG", f.svg), ("PDF", f.pdf)) if path is not None]
+    fid = f' id="fig-{_e(f.stem)}"' if anchor else ""
     return (
-        f'<figure class="card{" wide" if wide or panels else ""}" id="fig-{_e(f.stem)}">'
+        f'<figure class="card{" wide" if wide or panels else ""}"{fid}>'
         f'<a href="{_e(_href(figures_rel, f.svg))}" title="open the SVG">'
         f'<img src="{_svg_data_uri(f.svg)}" alt="{_e(f.benchmark)}: {_e(f.title)}" loading="lazy"{style}></a>'
         f'<figcaption{style}>{_e(f.caption)}<span class="links">{"".join(links)}</span></figcaption></figure>'
@@ -326,8 +329,9 @@ def _comparison_details(bench, comp, mine: list[FigureFile], figures_rel: str, c
 
 
 def _answer_block(analysis: Analysis, bench, colors: dict[str, str], samples_href: str | None,
-                  bench_ids: dict[str, str]) -> list[str]:
-    """The top of the page for one benchmark: headline table, one reading sentence, the chart."""
+                  bench_ids: dict[str, str], lead: Sequence[str] = ()) -> list[str]:
+    """The top of the page for one benchmark: headline table, one reading sentence, ``lead`` (figure
+    cards: a long checkpoint sweep's figure, which says more at a glance than 100 rows), the chart."""
     aid = f"answer-{slug(bench.benchmark)}"
     n_prob = max(bench.problems.values()) if bench.problems else 0
     k_max = int(next(iter(bench.curves.values())).ks[-1]) if bench.curves else 0
@@ -341,6 +345,8 @@ def _answer_block(analysis: Analysis, bench, colors: dict[str, str], samples_hre
     if bench.notes:
         out.append(f'<p class="notes-hint">{len(bench.notes)} note{"s" if len(bench.notes) != 1 else ""} on this '
                    f'benchmark\'s data: <a href="#notes">Notes</a>.</p>')
+    if lead:
+        out.append(f'<div class="grid">{"".join(lead)}</div>')
     if bench.curves:
         out.append(passk_chart(bench, colors, analysis.config.level, answer_space=analysis.config.answer_space))
     out.append("</div>")
@@ -404,7 +410,11 @@ def render_html(analysis: Analysis, figures: list[FigureFile], tables: list[Tabl
     # ---- the answer, per benchmark
     p.append('<section id="answer" aria-label="the answer at a glance">')
     for b in analysis.benchmarks:
-        p += _answer_block(analysis, b, colors, samples_href, bench_ids)
+        long_sweeps = {f"{slug(b.benchmark)}_sweep_{slug(sw.series)}" for sw in b.sweeps
+                       if len(sw.points) > SWEEP_LABELS_UP_TO}
+        lead = [_figure_html(f, figures_rel, wide=True, anchor=False) for f in figures
+                if f.benchmark == b.benchmark and f.kind == "sweep" and f.stem in long_sweeps]
+        p += _answer_block(analysis, b, colors, samples_href, bench_ids, lead)
     p.append("</section>")
     # ---- details, per benchmark
     for b in analysis.benchmarks:
