@@ -342,3 +342,28 @@ def test_sweep_figure_stays_readable_and_marks_where_the_base_pulls_ahead(checkp
     legend = [t.get_text() for leg in fig.legends + [ax.get_legend(), *ax.artists] if hasattr(leg, "get_texts")
               for t in leg.get_texts()]
     assert any("base ahead at k = 16" in t and "paired bootstrap" in t for t in legend), legend
+
+
+def test_many_panels_are_not_shared_axes_but_look_it(twenty):
+    """Above 16 panels the axes are not shared (matplotlib's sharing is quadratic in the panels), yet every
+    panel has the first one's scale, tickers and limits, and only the outer panels carry tick labels."""
+    from boundary.report.figures import _Grid, diffs_figure
+    bench = twenty.benchmarks[0]
+    colors = model_colors(twenty)
+    for fig in (passk_figure(bench, colors, 0.95, 100), diffs_figure(bench, colors),
+                histogram_figure(bench, colors)):
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert len(axes) == 19 > _Grid.SHARE_UP_TO
+        a0 = axes[0]
+        assert not a0.get_shared_x_axes().get_siblings(a0)[1:]         # not shared
+        for ax in axes[1:]:
+            assert ax.get_xlim() == a0.get_xlim() and ax.get_ylim() == a0.get_ylim()
+            assert ax.get_xscale() == a0.get_xscale()
+            assert ax.xaxis.major is a0.xaxis.major and ax.yaxis.major is a0.yaxis.major
+        fig.canvas.draw()
+        ncols, n = 4, len(axes)
+        for i, ax in enumerate(axes):
+            shows_x = any(t.get_visible() and t.get_text() for t in ax.get_xticklabels())
+            shows_y = any(t.get_visible() and t.get_text() for t in ax.get_yticklabels())
+            assert shows_y == (i % ncols == 0), i
+            assert shows_x == (i + ncols >= n), i                        # the bottom panel of each column

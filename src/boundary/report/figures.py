@@ -287,6 +287,7 @@ class _Grid:
 
     PANEL_W, PANEL_H = 2.55, 1.95
     LEFT, RIGHT, BOTTOM = 0.72, 0.18, 0.62
+    SHARE_UP_TO = 16
 
     def __init__(self, n: int, *, title: str, subtitle: str, legend_rows: int = 1, ncols: int | None = None,
                  panel_w: float | None = None, panel_h: float | None = None):
@@ -299,11 +300,19 @@ class _Grid:
         height = head + self.nrows * ph + (self.nrows - 1) * hgap + self.BOTTOM
         self.fig = fig = _new_figure(width, height)
         self.width, self.height = width, height
-        axes = fig.subplots(self.nrows, self.ncols, sharex=True, sharey=True, squeeze=False, gridspec_kw=dict(
-            left=self.LEFT / width, right=1 - self.RIGHT / width, bottom=self.BOTTOM / height,
-            top=1 - head / height, wspace=wgap / pw, hspace=hgap / ph))
+        # matplotlib's shared axes propagate every limit change to every sibling: quadratic in the panels
+        # (a 99-panel figure spent ~45 s there). Above SHARE_UP_TO panels the axes are not shared;
+        # ``labels`` then gives every panel the first panel's scale, ticks and the common limits.
+        self.shared = n <= self.SHARE_UP_TO
+        axes = fig.subplots(self.nrows, self.ncols, sharex=self.shared, sharey=self.shared, squeeze=False,
+                            gridspec_kw=dict(left=self.LEFT / width, right=1 - self.RIGHT / width,
+                                             bottom=self.BOTTOM / height, top=1 - head / height,
+                                             wspace=wgap / pw, hspace=hgap / ph))
         flat = list(axes.ravel())
         self.axes = flat[:n]
+        if not self.shared:         # tick labels on the outer panels only, as shared subplots have them
+            for i, ax in enumerate(flat):
+                ax.tick_params(labelbottom=i // self.ncols == self.nrows - 1, labelleft=i % self.ncols == 0)
         for i, ax in enumerate(flat[n:], start=n):
             ax.set_visible(False)
             above = i - self.ncols
@@ -320,7 +329,28 @@ class _Grid:
         if right:
             ax.set_title(right, fontsize=8, color="#444444", fontweight="normal", loc="right", pad=3)
 
+    def _mirror(self) -> None:
+        """Unshared panels as shared ones would be: the first panel's scale and tickers on every panel,
+        and the first panel's limits where they were set, else the union of every panel's own."""
+        a0, rest = self.axes[0], self.axes[1:]
+        for name in ("x", "y"):
+            if getattr(a0, f"get_autoscale{name}_on")():
+                lims = [getattr(ax, f"get_{name}lim")() for ax in self.axes]
+                lo, hi = min(lo_ for lo_, _ in lims), max(hi_ for _, hi_ in lims)
+            else:
+                lo, hi = getattr(a0, f"get_{name}lim")()
+            scale, axis0 = getattr(a0, f"get_{name}scale")(), getattr(a0, f"{name}axis")
+            for ax in rest:
+                if getattr(ax, f"get_{name}scale")() != scale:
+                    getattr(ax, f"set_{name}scale")(scale)
+                axis = getattr(ax, f"{name}axis")
+                axis.major, axis.minor = axis0.major, axis0.minor       # what sharex/sharey do
+            for ax in self.axes:
+                getattr(ax, f"set_{name}lim")(lo, hi)
+
     def labels(self, xlabel: str, ylabel: str) -> None:
+        if not self.shared:
+            self._mirror()
         for i, ax in enumerate(self.axes):
             ax.tick_params(labelsize=8)
             if i % self.ncols == 0:
