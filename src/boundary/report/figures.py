@@ -1190,10 +1190,12 @@ def _render_in_worker(job: _Job) -> dict[str, Path]:
     return _render(w["analysis"], job, w["colors"], w["out_dir"], w["formats"])
 
 
-def _workers(requested: int | None, n_jobs: int) -> int:
-    """Processes to draw ``n_jobs`` figures with: 1 (this process) for few figures, else up to 2
-    (``BOUNDARY_REPORT_WORKERS`` overrides)."""
-    return fork_workers(requested, "BOUNDARY_REPORT_WORKERS", n_jobs, worth_it=n_jobs >= 12)
+def _workers(requested: int | None, n_jobs: int, models: int = 1) -> int:
+    """Processes to draw ``n_jobs`` figures of up to ``models`` panels with: 1 (this process) for a
+    few small figures, else up to 2 (``BOUNDARY_REPORT_WORKERS`` overrides). A 100-model benchmark
+    has only 8 figures, but of 99 panels each."""
+    return fork_workers(requested, "BOUNDARY_REPORT_WORKERS", n_jobs,
+                        worth_it=n_jobs >= 12 or n_jobs * models >= 100)
 
 
 class PendingFigures:
@@ -1228,7 +1230,7 @@ def start_figures(analysis: Analysis, out_dir: str | Path, *, workers: int | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = _jobs(analysis, pair_figures)
     formats = _report_formats(formats)
-    n = _workers(workers, len(jobs))
+    n = _workers(workers, len(jobs), max((len(b.models) for b in analysis.benchmarks), default=1))
     if n <= 1:
         colors = model_colors(analysis)
         return PendingFigures(jobs, done=[_render(analysis, j, colors, out_dir, formats) for j in jobs])
