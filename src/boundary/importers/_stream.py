@@ -169,12 +169,15 @@ class StoredTexts:
     def check(self, problem_id: str, sample_index: int, text: str | None, also: tuple[str, ...] = ()) -> None:
         """Raise ``InputError`` when the stored sample under this key has another text (than ``text`` or
         one of ``also``)."""
-        if self._digests is None:
+        if self._digests is None:          # batch by batch: the stored texts never sit in memory whole
             import pyarrow.compute as pc
-            t = self.run.read("samples", ["problem_id", "sample_index", "text"],
-                              filter=(pc.field("model") == self.model) & (pc.field("benchmark") == self.benchmark))
-            self._digests = {(p, int(i)): _digest(x) for p, i, x in
-                             zip(t["problem_id"].to_pylist(), t["sample_index"].to_pylist(), t["text"].to_pylist())}
+            self._digests = {}
+            mine = (pc.field("model") == self.model) & (pc.field("benchmark") == self.benchmark)
+            for b in self.run.iter_batches("samples", ["problem_id", "sample_index", "text"], batch_size=4096,
+                                           filter=mine):
+                d = b.to_pydict()
+                self._digests.update(((p, int(i)), _digest(x))
+                                     for p, i, x in zip(d["problem_id"], d["sample_index"], d["text"]))
         key = (problem_id, int(sample_index))
         if key in self._digests and self._digests[key] not in {_digest(t) for t in (text, *also)}:
             raise InputError(
