@@ -209,6 +209,24 @@ def test_cli_report_and_analyze_of_two_runs(runs, tmp_path):
         assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], r.stderr
 
 
+def test_runs_whose_specs_set_other_analysis_options_get_a_note(runs, tmp_path):
+    import shutil
+    a, b, _ = runs
+    for src, level in ((a, 0.9), (b, 0.95)):
+        shutil.copytree(src.path, tmp_path / src.path.name)
+        Run(tmp_path / src.path.name).update_manifest(
+            lambda m, level=level: m.__setitem__("spec", {"analysis": {"level": level, "n_boot": 50}}))
+    r = _boundary("analyze", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "an", "--no-extrapolate")
+    assert r.returncode == 0, r.stderr
+    note = " ".join(r.stderr.split())
+    assert "the runs' specs set other analysis options (level: 0.9 in" in note and "0.95 in" in note, note
+    assert "n_boot" not in note and "the first run's are used" in note
+    assert json.loads((tmp_path / "an" / "summary.json").read_text())["config"]["level"] == 0.9
+    r = _boundary("analyze", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "an2", "--no-extrapolate",
+                  "--level", "0.8")
+    assert r.returncode == 0 and "other analysis options" not in r.stderr      # chosen on the command line
+
+
 def test_an_adaptive_run_keeps_its_plan_next_to_a_fixed_one(tmp_path):
     """An adaptively sampled run and a fixed-n run of the same problems (fake engine): the adaptive
     model's curve is its own run's (the sequential estimator with its plan); token counts and answers

@@ -563,6 +563,16 @@ def _runs_config(runs: list[Path], given: dict, out_dir: Path | None, what: str)
         raise InputError(f"{what} of {len(runs)} runs needs --out DIR (no run directory owns a comparison); "
                          f"e.g. boundary {what} {' '.join(map(str, runs))} --out compare/.")
     rs = [Run(r) for r in runs]
+    first = rs[0].spec.get("analysis") or {}
+    for r in rs[1:]:                 # say so when the runs' own analysis blocks would disagree
+        other = r.spec.get("analysis") or {}
+        differ = sorted(k for k in set(first) | set(other) if k not in given and first.get(k) != other.get(k))
+        if differ:
+            err.print("[yellow]note:[/] the runs' specs set other analysis options ("
+                      + "; ".join(f"{k}: {first.get(k)!r} in {rs[0].path}, {other.get(k)!r} in {r.path}"
+                                  for k in differ[:4]) + ("; …" if len(differ) > 4 else "")
+                      + "); the first run's are used. Give an option on the command line to choose it.",
+                      markup=True, highlight=False)
     return rs, _analysis_config(rs[0], given)
 
 
