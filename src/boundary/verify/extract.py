@@ -41,6 +41,7 @@ quantifiers); megabyte responses and ``"\\boxed{" * 50000`` return in millisecon
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["Extraction", "extract_answer"]
@@ -246,18 +247,27 @@ def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Matc
     return last
 
 
+def _lines_with(text: str, marker: str, haystack: str | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line of ``text`` that holds ``marker``, from the last one up, at most
+    ``_MAX_CANDIDATES`` of them. ``haystack``: where to look for the marker (e.g. ``text.lower()``)."""
+    hay = text if haystack is None else haystack
+    end = len(text)
+    for _ in range(_MAX_CANDIDATES):
+        k = hay.rfind(marker, 0, end)
+        if k < 0:
+            return
+        start = text.rfind("\n", 0, k) + 1
+        line_end = text.find("\n", k)
+        yield start, (len(text) if line_end < 0 else line_end)
+        if start == 0:
+            return
+        end = start - 1
+
+
 def _answer_line_at(text: str) -> tuple[Extraction, int, bool] | None:
     """The last answer line, the position where its marker starts, and whether it says "final"."""
     lower = text.lower()
-    end = len(text)
-    for _ in range(_MAX_CANDIDATES):
-        k = lower.rfind("answer", 0, end)
-        if k < 0:
-            return None
-        start = text.rfind("\n", 0, k) + 1
-        line_end = text.find("\n", k)
-        if line_end < 0:
-            line_end = len(text)
+    for start, line_end in _lines_with(text, "answer", lower):
         m = _ANSWER_LINE.match(text, start, line_end)
         at = start
         if m is None:
@@ -281,9 +291,6 @@ def _answer_line_at(text: str) -> tuple[Extraction, int, bool] | None:
                     return _NONE, at, True
                 final = "final" in lower[at:m.end()] or (m2 is not None and "final" in m2.group(0).lower())
                 return Extraction(_one_value(content), "answer_line"), at, final
-        if start == 0:
-            return None
-        end = start - 1
     return None
 
 
@@ -394,21 +401,10 @@ _GSM8K = re.compile(r"[ \t]*####[ \t]*(\$?[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+
 def _gsm8k(text: str) -> Extraction | None:
     """The last line ``#### <number>`` (GSM8K's format; text may follow on later lines). A
     markdown heading (``#### Step 2: the total``) is not an answer."""
-    end = len(text)
-    for _ in range(_MAX_CANDIDATES):
-        k = text.rfind("####", 0, end)
-        if k < 0:
-            return None
-        start = text.rfind("\n", 0, k) + 1
-        line_end = text.find("\n", k)
-        if line_end < 0:
-            line_end = len(text)
+    for start, line_end in _lines_with(text, "####"):
         m = _GSM8K.fullmatch(text, start, line_end)
         if m is not None:
             return Extraction(m.group(1).lstrip("$"), "gsm8k")
-        if start == 0:
-            return None
-        end = start - 1
     return None
 
 
