@@ -93,6 +93,14 @@ class SampleImportSummary:
         return out
 
 
+def open_run(run: Run | str | Path) -> Run:
+    """The run to import into (created when it does not exist), cleared of the temporary files a
+    killed writer left behind."""
+    run = run if isinstance(run, Run) else Run.create(run)
+    run.remove_stale_temporaries()
+    return run
+
+
 def read_lines(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, str]]:
     """(line number, stripped text) of every non-blank line of a UTF-8 file."""
     with open(path, "rb") as f:

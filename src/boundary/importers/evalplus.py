@@ -27,7 +27,7 @@ from typing import Any
 from boundary._files import sha256_file
 from boundary.errors import InputError
 from boundary.importers._stream import (ProblemRow, SampleImportSummary, SampleRow, StreamWriter, check_options,
-                                        json_object)
+                                        json_object, open_run)
 from boundary.store import ImportRecord, Run
 
 FORMAT = "evalplus"
@@ -309,8 +309,7 @@ def import_evalplus(paths: list[str | Path], run: str | Path | Run, *, model: st
         groups.setdefault((m, benchmark or b), _Group(model=m, benchmark=benchmark or b, dataset=b)).inputs.append(p)
     for g in groups.values():
         _scan(g, options)
-    run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
+    run = open_run(run)
     parts = []
     for g in groups.values():
         w = StreamWriter(run, g.model, g.benchmark, shard_samples=shard_samples, fmt=FORMAT)

@@ -37,7 +37,7 @@ from typing import Any
 from boundary._files import sha256_file
 from boundary.errors import InputError
 from boundary.importers._stream import (ProblemRow, SampleImportSummary, SampleRow, StreamWriter, check_files,
-                                        check_options, need)
+                                        check_options, need, open_run)
 from boundary.store import ImportRecord, Run
 
 FORMAT = "inspect"
@@ -372,8 +372,7 @@ def import_inspect(paths: list[str | Path], run: str | Path | Run, *, model: str
         groups.setdefault((m, b), _Group(model=m, benchmark=b)).logs.append(log)
     for g in groups.values():
         _scan(g, options.get("scorer"))
-    run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
+    run = open_run(run)
     kind = options.get("kind", "math")
     parts = []
     for g in groups.values():

@@ -30,7 +30,7 @@ from typing import Any
 from boundary._files import sha256_file
 from boundary.errors import InputError
 from boundary.importers._stream import (ProblemRow, SampleImportSummary, SampleRow, StreamWriter, binary_status,
-                                        check_files, check_options, json_object, need, read_lines)
+                                        check_files, check_options, json_object, need, open_run, read_lines)
 from boundary.store import ImportRecord, Run
 
 FORMAT = "lm-eval"
@@ -220,8 +220,7 @@ def import_lm_eval(paths: list[str | Path], run: str | Path | Run, *, model: str
         groups.setdefault((m, b), _Group(model=m, benchmark=b)).files.append(p)
     for g in groups.values():
         _scan(g, options, progress)
-    run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
+    run = open_run(run)
     kind = options.get("kind", "math")
     parts = []
     for g in groups.values():

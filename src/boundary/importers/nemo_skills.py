@@ -21,7 +21,7 @@ from typing import Any
 from boundary._files import sha256_file
 from boundary.errors import InputError
 from boundary.importers._stream import (ProblemRow, SampleImportSummary, SampleRow, StreamWriter, check_files,
-                                        check_options, json_object, need, read_lines)
+                                        check_options, json_object, need, open_run, read_lines)
 from boundary.store import ImportRecord, Run
 
 FORMAT = "nemo-skills"
@@ -147,8 +147,7 @@ def import_nemo_skills(paths: list[str | Path], run: str | Path | Run, *, model:
                        progress)
     if want == "none":
         which = None
-    run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
+    run = open_run(run)
     w = StreamWriter(run, model, benchmark, shard_samples=shard_samples, fmt=FORMAT)
     kind = options.get("kind", "math")
     verifier = f"{FORMAT}:{which}" if which else None

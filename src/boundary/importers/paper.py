@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from boundary.errors import InputError
 from boundary._files import sha256_file
-from boundary.importers._stream import StoredTexts, read_lines
+from boundary.importers._stream import StoredTexts, open_run, read_lines
 from boundary.store import ImportRecord, Run
 
 VERIFIER = "imported:paper-jsonl"
@@ -131,8 +131,7 @@ def import_paper_jsonl(path: str | Path, run: str | Path | Run, *, model: str, b
     if not model or not benchmark:
         raise InputError("an import needs a model name and a benchmark name (--model, --benchmark).", path=str(path))
     validate_paper_jsonl(path, progress=progress)      # nothing is written if any line is bad
-    run = run if isinstance(run, Run) else Run.create(run)
-    run.remove_stale_temporaries()
+    run = open_run(run)
     have_samples = run.keys("samples", model, benchmark)
     stored = StoredTexts(run, model, benchmark, "paper")
     have_verdicts = run.keys("verdicts", model, benchmark)
