@@ -10,6 +10,7 @@ halfway resumes where it stopped when run again, and a finished import run twice
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -102,8 +103,10 @@ def open_run(run: Run | str | Path) -> Run:
 
 
 def read_lines(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, str]]:
-    """(line number, stripped text) of every non-blank line of a UTF-8 file."""
-    with open(path, "rb") as f:
+    """(line number, stripped text) of every non-blank line of a UTF-8 file (gzip-compressed when its
+    name ends in ``.gz``; ``progress`` then counts uncompressed bytes)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
         for line_no, raw in enumerate(f, start=1):
             if progress:
                 progress(len(raw))

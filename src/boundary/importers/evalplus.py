@@ -15,7 +15,6 @@ A sample passes EvalPlus+ when ``base_status == plus_status == "pass"`` (``evalu
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from typing import Any
 from boundary._files import sha256_file
 from boundary.errors import InputError
 from boundary.importers._stream import (ProblemRow, SampleImportSummary, SampleRow, StreamWriter, check_options,
-                                        json_object, open_run)
+                                        json_object, open_run, read_lines)
 from boundary.store import ImportRecord, Run
 
 FORMAT = "evalplus"
@@ -51,18 +50,6 @@ def benchmark_of(task_id: str) -> str | None:
     return BENCHMARKS.get(task_id.split("/", 1)[0])
 
 
-def _open_text(path: Path) -> Iterator[tuple[int, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        for line_no, raw in enumerate(f, start=1):
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as e:
-                raise InputError(f"is not UTF-8 text ({e.reason}).", path=str(path), line=line_no) from e
-            if text:
-                yield line_no, text
-
-
 def read_samples(path: Path) -> Iterator[_Sample]:
     """The samples of a ``samples.jsonl`` (file order) or of a directory (tasks by name, files by number)."""
     if path.is_dir():
@@ -79,7 +66,7 @@ def read_samples(path: Path) -> Iterator[_Sample]:
                     raise InputError(f"is not UTF-8 text ({e.reason}).", path=str(f)) from e
                 yield _Sample(d.name.replace("_", "/"), text, False, (f, None))
         return
-    for line_no, text in _open_text(path):
+    for line_no, text in read_lines(path):
         rec = json_object(text, path, line_no)
         if "task_id" not in rec:
             raise InputError("is missing; every EvalPlus sample names its `task_id`.", path=str(path), line=line_no,

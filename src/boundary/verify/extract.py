@@ -40,6 +40,7 @@ quantifiers); megabyte responses and ``"\\boxed{" * 50000`` return in millisecon
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -354,20 +355,21 @@ _VALUE = re.compile(r"\$\$(?P<d>[^$]*)\$\$|\$(?P<s>[^$]*)\$|\\\((?P<p>.*?)\\\)|\
 _SENTENCE_START = re.compile(r"[A-Za-z]{2,}\b")
 
 
-def _values(sentence: str) -> list[str]:
-    """The values a sentence states: its math spans that contain a digit, and its numbers outside
-    math (``The volume of $ABCDEFGH$ is 120`` states one value, 120)."""
-    out = []
+def _stated(sentence: str) -> Iterator[tuple[str, int]]:
+    """(value, where) of each value a sentence states: its math spans that contain a digit, and its
+    numbers outside math (``The volume of $ABCDEFGH$ is 120`` states one value, 120)."""
     for m in _VALUE.finditer(sentence):
         v = m.group("n")
         if v is None:
             v = next(g for g in m.group("d", "s", "p", "b") if g is not None).strip()
             if not any(ch.isdigit() for ch in v):
                 continue
-        out.append(v)
-        if len(out) > 1:
-            break
-    return out
+        yield v, m.start()
+
+
+def _values(sentence: str) -> list[str]:
+    """The values a sentence states, the first two at most (``_stated``)."""
+    return [v for v, _ in itertools.islice(_stated(sentence), 2)]
 
 
 def _is_prose(content: str) -> bool:
@@ -473,16 +475,7 @@ def _final_sentence(text: str) -> Extraction | None:
             sentence = sentence[c.start():]
         elif not whole:
             return None
-    vals = []
-    for m in _VALUE.finditer(sentence):
-        v = m.group("n")
-        if v is None:
-            v = next(g for g in m.group("d", "s", "p", "b") if g is not None).strip()
-            if not any(ch.isdigit() for ch in v):
-                continue
-        vals.append((v, m.start()))
-        if len(vals) > 1:
-            return None
+    vals = list(itertools.islice(_stated(sentence), 2))
     if len(vals) != 1:
         return None
     value, at = vals[0]
